@@ -4,6 +4,8 @@
 require "sidekiq"
 
 Redis.sadd_returns_boolean = false if Redis.respond_to?(:sadd_returns_boolean=)
+# Benchmarks run the server with SIDEKIQ_QUIET=1: no per-job log lines (kiq runs --quiet too).
+Sidekiq.logger.level = Logger::WARN if ENV["SIDEKIQ_QUIET"]
 
 # Adds args[1] to the Redis set named args[0].
 class MarkJob
