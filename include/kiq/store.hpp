@@ -139,6 +139,10 @@ class Store {
                                         std::chrono::milliseconds timeout) = 0;
   // Removes the job from the in-progress list (success, or handed on by the calls below).
   virtual void ack(std::string_view identity, const FetchedJob& job) = 0;
+  // ack() for several jobs; Redis pipelines them (one round trip). Default: one by one.
+  virtual void ack_many(std::string_view identity, std::span<const FetchedJob> jobs) {
+    for (const auto& job : jobs) ack(identity, job);
+  }
   // Atomically: ack + ZADD retry at payload.
   virtual void ack_and_retry(std::string_view identity, const FetchedJob& job, double at,
                              std::string_view payload) = 0;
