@@ -1,0 +1,55 @@
+// BatchSpanProcessor: queues SAMPLED finished spans and exports them in batches on its own
+// thread, so exporters never run on the thread that ended the span.
+//
+// Contracts: the queue is bounded (max_queue_size); when full, the NEW span is dropped and
+// counted (dropped_spans()), on_end never blocks. Exports happen when schedule_delay has passed,
+// when max_export_batch_size spans are waiting, on force_flush (exports everything received
+// before the call) and on shutdown (flushes, then shuts the exporter down). Exports are never
+// concurrent.
+//
+// Thread-safety: thread-safe.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+#include "kiq/otel/sdk/exporter.hpp"
+#include "kiq/otel/sdk/span_processor.hpp"
+
+namespace kiq::otel::sdk {
+
+struct BatchSpanProcessorOptions {
+  std::size_t max_queue_size = 2048;
+  std::chrono::milliseconds schedule_delay{5000};
+  std::chrono::milliseconds export_timeout{30000};
+  std::size_t max_export_batch_size = 512;  // clamped to max_queue_size
+
+  // OTEL_BSP_MAX_QUEUE_SIZE, OTEL_BSP_SCHEDULE_DELAY, OTEL_BSP_EXPORT_TIMEOUT,
+  // OTEL_BSP_MAX_EXPORT_BATCH_SIZE over the defaults; garbage is warned about and ignored.
+  static BatchSpanProcessorOptions from_environment();
+};
+
+class BatchSpanProcessor final : public SpanProcessor {
+ public:
+  explicit BatchSpanProcessor(std::shared_ptr<SpanExporter> exporter,
+                              BatchSpanProcessorOptions options = {});
+  ~BatchSpanProcessor() override;  // shutdown()
+  BatchSpanProcessor(const BatchSpanProcessor&) = delete;
+  BatchSpanProcessor& operator=(const BatchSpanProcessor&) = delete;
+
+  void on_end(SpanData&& span) override;
+  bool force_flush(std::chrono::milliseconds timeout = std::chrono::seconds(30)) override;
+  bool shutdown(std::chrono::milliseconds timeout = std::chrono::seconds(30)) override;
+
+  std::uint64_t dropped_spans() const;   // queue-full drops since construction
+  std::uint64_t exported_spans() const;  // spans handed to successful exports
+  const BatchSpanProcessorOptions& options() const;
+
+ private:
+  struct State;
+  std::shared_ptr<State> state_;
+};
+
+}  // namespace kiq::otel::sdk

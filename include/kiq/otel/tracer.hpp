@@ -1,0 +1,79 @@
+// Tracer: starts spans (OpenTelemetry trace API), and in_span(), the Ruby-style helper that runs
+// a function inside a current span.
+//
+// Thread-safety: Tracer implementations are thread-safe; one tracer is shared by all threads.
+#pragma once
+
+#include <memory>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "kiq/otel/context.hpp"
+#include "kiq/otel/span.hpp"
+
+namespace kiq::otel {
+
+// Parent choice for a new span: the calling thread's current context (default), an explicit
+// Context, an explicit SpanContext (e.g. extracted), or a root span (no parent).
+struct Root {};
+inline constexpr Root kRoot{};
+using Parent = std::variant<std::monostate, Context, SpanContext, Root>;
+
+struct StartSpanOptions {
+  SpanKind kind = SpanKind::kInternal;
+  Parent parent;
+  Attributes attributes;  // given to the sampler, then recorded (subject to limits)
+  std::vector<Link> links;
+  std::optional<Timestamp> start_time;  // default: now
+};
+
+class Tracer {
+ public:
+  virtual ~Tracer() = default;
+
+  // Never returns null. The span is not made current (use Scope or in_span for that).
+  virtual SpanPtr start_span(std::string_view name, StartSpanOptions options = {}) = 0;
+
+  // Starts a span, makes it current while `fn` runs (fn(Span&) or fn()), ends it and returns
+  // fn's result. If fn throws: records the exception (event `exception`), sets status Error
+  // with "Unhandled exception of type: <demangled type>", ends the span and rethrows.
+  template <class F>
+  decltype(auto) in_span(std::string_view name, StartSpanOptions options, F&& fn) {
+    SpanPtr span = start_span(name, std::move(options));
+    EndGuard guard{span.get()};
+    Scope scope(span);
+    try {
+      if constexpr (std::is_invocable_v<F&, Span&>) {
+        return std::forward<F>(fn)(*span);
+      } else {
+        return std::forward<F>(fn)();
+      }
+    } catch (...) {
+      record_in_span_failure(*span);
+      throw;
+    }
+  }
+  template <class F>
+  decltype(auto) in_span(std::string_view name, F&& fn) {
+    return in_span(name, StartSpanOptions{}, std::forward<F>(fn));
+  }
+
+ private:
+  struct EndGuard {
+    Span* span;
+    ~EndGuard() { span->end(); }
+  };
+  // Records std::current_exception() and the Error status described above. Never throws.
+  static void record_in_span_failure(Span& span) noexcept;
+};
+
+using TracerPtr = std::shared_ptr<Tracer>;
+
+// A tracer whose spans never record: children of a valid parent carry the parent's context,
+// otherwise the invalid context. Used with no SDK and after shutdown.
+TracerPtr noop_tracer();
+
+}  // namespace kiq::otel

@@ -1,0 +1,37 @@
+// TracerProvider API and the process-wide global provider.
+//
+// The global provider is the project's one documented piece of global mutable state (the
+// global propagator in propagation.hpp is its sibling). Default: a no-op provider, so
+// instrumented code costs ~nothing until an SDK provider is installed.
+//
+// Thread-safety: providers are thread-safe; set_tracer_provider()/tracer_provider() may race
+// freely (a mutex guards the pointer; readers copy the shared_ptr).
+#pragma once
+
+#include <memory>
+#include <string_view>
+
+#include "kiq/otel/tracer.hpp"
+
+namespace kiq::otel {
+
+class TracerProvider {
+ public:
+  virtual ~TracerProvider() = default;
+  // Never returns null. `name` identifies the instrumentation library (instrumentation scope).
+  virtual TracerPtr get_tracer(std::string_view name, std::string_view version = {},
+                               std::string_view schema_url = {}) = 0;
+};
+
+// The provider that hands out noop_tracer().
+std::shared_ptr<TracerProvider> noop_tracer_provider();
+
+// Installs the global provider; nullptr restores the no-op provider. Tracers obtained before
+// keep pointing at the provider they came from.
+void set_tracer_provider(std::shared_ptr<TracerProvider> provider);
+// The global provider (never null).
+std::shared_ptr<TracerProvider> tracer_provider();
+// tracer_provider()->get_tracer(name, version).
+TracerPtr get_tracer(std::string_view name, std::string_view version = {});
+
+}  // namespace kiq::otel
