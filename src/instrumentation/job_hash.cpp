@@ -1,0 +1,211 @@
+// Job-hash helpers, options resolution, tracer lookup and the current-job marker.
+#include "instrumentation/job_hash.hpp"
+
+#include <cmath>
+#include <cstdlib>
+
+#include <fmt/format.h>
+
+namespace kiq::tracing {
+namespace detail {
+namespace {
+
+// The job running on this thread, for make_job_attributes_processor(). Thread-local like the
+// OpenTelemetry context itself; points into the CurrentJobScope on this thread's stack.
+thread_local const std::string* t_jid = nullptr;
+thread_local const std::string* t_class = nullptr;
+
+bool is_new(SemconvMode m) { return m != SemconvMode::kOld; }
+bool is_old(SemconvMode m) { return m != SemconvMode::kNew; }
+
+}  // namespace
+
+std::string string_of(const Json& job, std::string_view key) {
+  if (!job.is_object()) return {};
+  auto it = job.find(key);
+  if (it == job.end() || !it->is_string()) return {};
+  return it->get<std::string>();
+}
+
+std::string job_class_of(const Json& job) {
+  std::string wrapped = string_of(job, "wrapped");
+  return wrapped.empty() ? string_of(job, "class") : wrapped;
+}
+
+std::optional<double> epoch_seconds(const Json& job, std::string_view key) {
+  if (!job.is_object()) return std::nullopt;
+  auto it = job.find(key);
+  if (it == job.end() || !it->is_number()) return std::nullopt;
+  double v = it->get<double>();
+  if (!std::isfinite(v) || v <= 0) return std::nullopt;
+  if (it->is_number_integer() && v > 1e11) v /= 1000.0;  // Sidekiq 8: integer milliseconds
+  return v;
+}
+
+otel::Timestamp to_timestamp(double epoch_seconds) {
+  auto nanos = static_cast<std::int64_t>(std::llround(epoch_seconds * 1e9));
+  return otel::Timestamp(std::chrono::duration_cast<otel::Timestamp::duration>(
+      std::chrono::nanoseconds(nanos)));
+}
+
+bool retry_enabled(const Json& job) {
+  if (!job.is_object()) return false;
+  auto it = job.find("retry");
+  if (it == job.end() || it->is_null()) return false;
+  if (it->is_boolean()) return it->get<bool>();
+  if (it->is_number_integer()) return it->get<std::int64_t>() > 0;
+  return true;  // Sidekiq: anything else truthy
+}
+
+std::optional<std::string_view> JobCarrier::get(std::string_view key) const {
+  if (!const_job_->is_object()) return std::nullopt;
+  auto it = const_job_->find(key);
+  if (it == const_job_->end() || !it->is_string()) return std::nullopt;
+  return std::string_view(it->get_ref<const std::string&>());
+}
+
+void JobCarrier::set(std::string_view key, std::string_view value) {
+  if (job_ && job_->is_object()) (*job_)[std::string(key)] = std::string(value);
+}
+
+TracingOptions resolved(TracingOptions options) {
+  if (!options.semconv) options.semconv = semconv_from_env();
+  return options;
+}
+
+otel::TracerPtr TracerSource::tracer() const {
+  std::shared_ptr<otel::TracerProvider> provider = fixed_ ? fixed_ : otel::tracer_provider();
+  if (provider == otel::noop_tracer_provider()) return nullptr;
+  auto cached = cache_.load(std::memory_order_acquire);
+  if (cached && cached->provider == provider) return cached->tracer;
+  auto fresh = std::make_shared<const Cached>(
+      Cached{provider, provider->get_tracer(kInstrumentationName, kInstrumentationVersion)});
+  cache_.store(fresh, std::memory_order_release);
+  return fresh->tracer;
+}
+
+otel::Attributes job_attributes(const Json& job, std::string_view queue,
+                                const TracingOptions& options, bool process) {
+  const SemconvMode mode = options.semconv.value_or(SemconvMode::kOld);
+  const std::string job_class = job_class_of(job);
+  const std::string jid = string_of(job, "jid");
+  otel::Attributes a;
+  a.reserve(16);
+  a.push_back({"messaging.system", std::string("sidekiq")});
+  a.push_back({"messaging.sidekiq.job_class", job_class});
+  if (is_old(mode)) {
+    a.push_back({"messaging.message_id", jid});
+    a.push_back({"messaging.destination", std::string(queue)});
+    a.push_back({"messaging.destination_kind", std::string("queue")});
+    if (process) a.push_back({"messaging.operation", std::string("process")});
+  }
+  if (is_new(mode)) {
+    a.push_back({"messaging.message.id", jid});
+    a.push_back({"messaging.destination.name", std::string(queue)});
+    a.push_back({"messaging.operation.type", std::string(process ? "process" : "send")});
+    a.push_back({"messaging.operation.name", std::string(process ? "process" : "publish")});
+  }
+  // The tutorial's job attributes.
+  a.push_back({"sidekiq.job.retry", retry_enabled(job)});
+  a.push_back({"sidekiq.job.queue", std::string(queue)});
+  a.push_back({"sidekiq.job.jid", jid});
+  a.push_back({"sidekiq.worker.name", job_class});
+  if (!options.peer_service.empty()) a.push_back({"peer.service", options.peer_service});
+  return a;
+}
+
+std::string span_name(const Json& job, std::string_view queue, const TracingOptions& options,
+                      bool process) {
+  std::string subject =
+      options.span_naming == SpanNaming::kJobClass ? job_class_of(job) : std::string(queue);
+  if (options.semconv.value_or(SemconvMode::kOld) == SemconvMode::kNew)
+    return fmt::format("{} {}", process ? "process" : "publish", subject);
+  return fmt::format("{} {}", subject, process ? "process" : "publish");
+}
+
+CurrentJobScope::CurrentJobScope(std::string jid, std::string job_class)
+    : jid_(std::move(jid)), class_(std::move(job_class)), prev_jid_(t_jid), prev_class_(t_class) {
+  t_jid = &jid_;
+  t_class = &class_;
+}
+
+CurrentJobScope::~CurrentJobScope() {
+  t_jid = prev_jid_;
+  t_class = prev_class_;
+}
+
+}  // namespace detail
+
+namespace {
+
+class JobAttributesProcessor final : public otel::sdk::SpanProcessor {
+ public:
+  void on_start(otel::Span& span, const otel::Context&) override {
+    if (!detail::t_jid || detail::t_jid->empty()) return;
+    span.set_attribute("sidekiq.job.jid", *detail::t_jid);
+    if (detail::t_class && !detail::t_class->empty())
+      span.set_attribute("sidekiq.job.class", *detail::t_class);
+  }
+  void on_end(otel::sdk::SpanData&&) override {}
+  bool force_flush(std::chrono::milliseconds) override { return true; }
+  bool shutdown(std::chrono::milliseconds) override { return true; }
+};
+
+std::string lower_trimmed(std::string_view v) {
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t' || v.front() == ':')) v.remove_prefix(1);
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+  std::string s(v);
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+}  // namespace
+
+std::shared_ptr<otel::sdk::SpanProcessor> make_job_attributes_processor() {
+  return std::make_shared<JobAttributesProcessor>();
+}
+
+std::string_view current_job_jid() {
+  return detail::t_jid ? std::string_view(*detail::t_jid) : std::string_view();
+}
+
+SpanNaming parse_span_naming(std::string_view value) {
+  return lower_trimmed(value) == "job_class" ? SpanNaming::kJobClass : SpanNaming::kQueue;
+}
+
+PropagationStyle parse_propagation_style(std::string_view value) {
+  std::string v = lower_trimmed(value);
+  if (v == "child") return PropagationStyle::kChild;
+  if (v == "none") return PropagationStyle::kNone;
+  return PropagationStyle::kLink;
+}
+
+std::string_view to_string(PropagationStyle style) {
+  switch (style) {
+    case PropagationStyle::kChild: return "child";
+    case PropagationStyle::kNone: return "none";
+    case PropagationStyle::kLink: break;
+  }
+  return "link";
+}
+
+SemconvMode parse_semconv(std::string_view opt_in) {
+  bool messaging = false, dup = false;
+  while (!opt_in.empty()) {
+    auto comma = opt_in.find(',');
+    std::string item = lower_trimmed(opt_in.substr(0, comma));
+    if (item == "messaging/dup") dup = true;
+    if (item == "messaging") messaging = true;
+    if (comma == std::string_view::npos) break;
+    opt_in.remove_prefix(comma + 1);
+  }
+  if (dup) return SemconvMode::kDup;
+  return messaging ? SemconvMode::kNew : SemconvMode::kOld;
+}
+
+SemconvMode semconv_from_env() {
+  const char* v = std::getenv("OTEL_SEMCONV_STABILITY_OPT_IN");
+  return v ? parse_semconv(v) : SemconvMode::kOld;
+}
+
+}  // namespace kiq::tracing

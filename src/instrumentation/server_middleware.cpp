@@ -1,0 +1,129 @@
+// Process side: the CONSUMER span around each job (Ruby's Middlewares::Server::TracerMiddleware)
+// plus kiq's extras (queue wait, schedule drift, retries, failure outcome).
+#include <cmath>
+#include <stdexcept>
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include "instrumentation/middlewares.hpp"
+#include "kiq/job.hpp"
+#include "kiq/otel/propagation.hpp"
+
+namespace kiq::tracing::detail {
+namespace {
+
+std::string iso8601(double epoch) {
+  auto secs = static_cast<std::time_t>(std::floor(epoch));
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  return fmt::format("{:%Y-%m-%dT%H:%M:%S}Z", tm);
+}
+
+}  // namespace
+
+TracingServerMiddleware::TracingServerMiddleware(TracingOptions options)
+    : options_(resolved(std::move(options))), tracers_(options_.tracer_provider) {}
+
+otel::SpanPtr TracingServerMiddleware::start_process_span(otel::Tracer& tracer, JobContext& job,
+                                                          const otel::Context& extracted) const {
+  const Json& hash = job.job();
+  otel::StartSpanOptions start;
+  start.kind = otel::SpanKind::kConsumer;
+  start.attributes = job_attributes(hash, job.queue(), options_, /*process=*/true);
+  const otel::SpanContext& remote = extracted.span_context();
+  switch (options_.propagation_style) {
+    case PropagationStyle::kChild:
+      start.parent = extracted;
+      break;
+    case PropagationStyle::kLink:
+      start.parent = otel::kRoot;
+      if (remote.valid()) start.links.push_back({remote, {}});
+      break;
+    case PropagationStyle::kNone:
+      start.parent = otel::kRoot;
+      break;
+  }
+  otel::SpanPtr span = tracer.start_span(span_name(hash, job.queue(), options_, true), std::move(start));
+  if (auto t = epoch_seconds(hash, "created_at")) span->add_event("created_at", {}, to_timestamp(*t));
+  if (auto t = epoch_seconds(hash, "enqueued_at")) span->add_event("enqueued_at", {}, to_timestamp(*t));
+  return span;
+}
+
+void TracingServerMiddleware::add_extras(otel::Span& span, const JobContext& job) const {
+  const Json& hash = job.job();
+  const double now = epoch_now();
+  if (auto enqueued = epoch_seconds(hash, "enqueued_at")) {
+    double wait = std::max(0.0, now - *enqueued);
+    span.set_attribute("job.queue_wait_time_ms", static_cast<std::int64_t>(wait * 1000));
+    if (wait * 1000 > static_cast<double>(options_.long_queue_wait.count()))
+      span.add_event("long_queue_wait", {{"wait_time_seconds", static_cast<std::int64_t>(wait)}});
+  }
+  auto retry_count = job.retry_count();
+  // A retry runs at the retry's time, not the schedule's: drift only means something first time.
+  if (auto scheduled = epoch_seconds(hash, "scheduled_at"); scheduled && !retry_count) {
+    double drift = std::fabs(now - *scheduled);
+    span.set_attribute("schedule.drift_seconds", static_cast<std::int64_t>(drift));
+    if (drift > static_cast<double>(options_.schedule_drift.count()))
+      span.add_event("schedule.drift",
+                     {{"drift_seconds", static_cast<std::int64_t>(drift)},
+                      {"drift_minutes", static_cast<std::int64_t>(drift / 60)},
+                      {"expected_time", iso8601(*scheduled)},
+                      {"actual_time", iso8601(now)}});
+  }
+  if (retry_count) {
+    span.set_attribute("job.retry_count", static_cast<std::int64_t>(*retry_count));
+    span.add_event("job.retry", {{"retry_count", static_cast<std::int64_t>(*retry_count)},
+                                 {"error_class", string_of(hash, "error_class")}});
+  }
+}
+
+void TracingServerMiddleware::record_failure(otel::Span& span, const JobContext& job,
+                                             const std::exception* error) const {
+  std::string type = error ? otel::exception_type_name(*error) : otel::current_exception_type_name();
+  span.record_current_exception();
+  span.set_status(otel::StatusCode::kError, "Unhandled exception of type: " + type);
+  if (options_.semconv.value_or(SemconvMode::kOld) != SemconvMode::kOld)
+    span.set_attribute("error.type", type);
+  FailureOutcome outcome = FailureOutcome::kRetry;
+  try {
+    if (error) {
+      outcome = job.outcome_if_failed(*error);
+    } else {
+      outcome = job.outcome_if_failed(std::runtime_error("unknown exception"));
+    }
+  } catch (...) {
+    return;  // a throwing retry_in must not hide the job's own exception
+  }
+  span.set_attribute("sidekiq.job.will_retry", outcome == FailureOutcome::kRetry);
+  span.set_attribute("kiq.job.outcome", std::string(to_string(outcome)));
+}
+
+void TracingServerMiddleware::call(JobContext& job, const std::function<void()>& next) {
+  otel::TracerPtr tracer = tracers_.tracer();
+  if (!tracer) return next();
+
+  JobCarrier carrier(std::as_const(job.job()));
+  otel::Context extracted = otel::global_propagator()->extract(carrier, otel::Context());
+  otel::SpanPtr span = start_process_span(*tracer, job, extracted);
+  add_extras(*span, job);
+
+  // Ruby runs the job with the extracted context current (baggage visible in every style) and
+  // the process span as the current span.
+  otel::Scope scope(extracted.with_span(span));
+  CurrentJobScope current(job.jid(), job.job_class());
+  try {
+    next();
+  } catch (const std::exception& e) {
+    record_failure(*span, job, &e);
+    span->end();
+    throw;
+  } catch (...) {
+    record_failure(*span, job, nullptr);
+    span->end();
+    throw;
+  }
+  span->end();
+}
+
+}  // namespace kiq::tracing::detail
