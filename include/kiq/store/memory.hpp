@@ -62,9 +62,6 @@ class MemoryStore : public Store {
   std::int64_t ping_us() override { return 0; }
   std::string describe() const override { return "memory://"; }
 
-  // Wakes fetchers blocked in fetch() (used on shutdown so they return promptly).
-  void wake_all();
-
  private:
   class Impl;
   std::unique_ptr<Impl> impl_;
