@@ -1,0 +1,73 @@
+// kiq::cli::main: builds the CLI11 app from the built-in and extra subcommands, parses, runs the
+// chosen one, and maps failures to exit codes (2 usage, 1 runtime) with one line on stderr.
+#include <iostream>
+#include <sstream>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+
+#include "cli/commands.hpp"
+#include "kiq/kiq.hpp"
+
+namespace kiq::cli {
+namespace {
+
+void install_extra(CLI::App& app, Env& env, Dispatch& dispatch, std::vector<Command>& extra) {
+  for (Command& command : extra) {
+    CLI::App* cmd = app.add_subcommand(command.name, command.description);
+    // setup() may add options now; the runner it returns is only valid after parsing, so keep
+    // it in a shared slot that the callback moves into the dispatch.
+    auto runner = std::make_shared<Runner>(command.setup(*cmd, env));
+    cmd->callback([runner, &dispatch] { dispatch.runner = *runner; });
+  }
+}
+
+int execute(CLI::App& app, const std::vector<std::string>& args, Env& env, Dispatch& dispatch) {
+  try {
+    std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 parses a reversed vector
+    app.parse(reversed);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e, env.out, env.err);
+    return code == 0 ? kExitOk : kExitUsage;
+  }
+  if (!dispatch.runner) {
+    env.err << app.help();
+    return kExitUsage;
+  }
+  try {
+    return dispatch.runner();
+  } catch (const UsageError& e) {
+    fmt::print(env.err, "kiq: error: {}\n", e.what());
+    return kExitUsage;
+  } catch (const std::exception& e) {
+    fmt::print(env.err, "kiq: error: {}\n", e.what());
+    return kExitFailure;
+  }
+}
+
+}  // namespace
+
+int run(const std::vector<std::string>& args, JobRegistry& jobs, std::ostream& out,
+        std::ostream& err, std::vector<Command> extra) {
+  Env env{jobs, out, err};
+  Dispatch dispatch;
+  CLI::App app{fmt::format("kiq {}: background jobs for C++, speaking Ruby Sidekiq's Redis protocol",
+                           kVersion),
+               "kiq"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", kVersion);
+  install_server(app, env, dispatch);
+  install_enqueue(app, env, dispatch);
+  install_info(app, env, dispatch);
+  install_sets(app, env, dispatch);
+  install_extra(app, env, dispatch, extra);
+  return execute(app, args, env, dispatch);
+}
+
+int main(int argc, char** argv, JobRegistry& jobs, std::vector<Command> extra) {
+  std::vector<std::string> args(argv + (argc > 0 ? 1 : 0), argv + argc);
+  return run(args, jobs, std::cout, std::cerr, std::move(extra));
+}
+
+}  // namespace kiq::cli

@@ -1,0 +1,32 @@
+// The built-in subcommands, one file each (server, enqueue, sets, info). Each installer adds
+// its subcommand(s) to the app and arranges for `run` to be set to the chosen one's runner.
+#pragma once
+
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "kiq/cli.hpp"
+
+namespace kiq::cli {
+
+// Set by the chosen subcommand's callback; run() executes it after parsing.
+struct Dispatch {
+  Runner runner;
+};
+
+void install_server(CLI::App& app, Env& env, Dispatch& dispatch);
+void install_enqueue(CLI::App& app, Env& env, Dispatch& dispatch);
+// stats, queues, processes, quiet, stop
+void install_info(CLI::App& app, Env& env, Dispatch& dispatch);
+// retries, scheduled, dead
+void install_sets(CLI::App& app, Env& env, Dispatch& dispatch);
+
+// Opens the store for a command that needs one shared with other processes; prints a note on
+// env.err when that is the embedded store (it only sees this process).
+std::shared_ptr<Store> open_shared_store(Env& env, const std::string& redis_flag);
+
+// "2026-11-25 09:30:00 UTC" for an epoch-seconds value.
+std::string format_time(double epoch);
+
+}  // namespace kiq::cli

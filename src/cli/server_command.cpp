@@ -1,0 +1,146 @@
+// `kiq server`: runs a kiq::Server until SIGTERM/SIGINT (graceful stop within --timeout) or
+// SIGTSTP (quiet: finish running jobs, fetch no more).
+#include <atomic>
+#include <chrono>
+#include <memory>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <spdlog/spdlog.h>
+
+#include "cli/commands.hpp"
+#include "cli/signal_watcher.hpp"
+#include "kiq/kiq.hpp"
+
+namespace kiq::cli {
+namespace {
+
+struct ServerFlags {
+  int concurrency = 10;
+  std::vector<std::string> queues;
+  double timeout_s = 25;
+  std::string redis;
+  bool strict = false;
+  std::string tag;
+  std::vector<std::string> labels;
+  double poll_interval_s = 0;
+  double heartbeat_interval_s = 5;
+  int process_ttl_s = 60;
+  double orphan_check_interval_s = 15;
+  std::size_t fetch_batch = 0;
+  bool verbose = false;
+  bool quiet = false;
+};
+
+std::chrono::milliseconds millis(double seconds) {
+  return std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000));
+}
+
+ServerOptions to_options(const ServerFlags& f) {
+  ServerOptions o;
+  o.concurrency = f.concurrency;
+  if (!f.queues.empty()) {
+    o.queues.clear();
+    for (const std::string& q : f.queues) {
+      try {
+        o.queues.push_back(QueueWeight::parse(q));
+      } catch (const std::invalid_argument& e) {
+        throw UsageError(fmt::format("--queue '{}': {}", q, e.what()));
+      }
+    }
+  }
+  o.strict = f.strict;
+  o.timeout = millis(f.timeout_s);
+  o.poll_interval_average = millis(f.poll_interval_s);
+  o.heartbeat_interval = millis(f.heartbeat_interval_s);
+  o.process_ttl = std::chrono::seconds(f.process_ttl_s);
+  o.orphan_check_interval = millis(f.orphan_check_interval_s);
+  o.fetch_batch = f.fetch_batch;
+  o.tag = f.tag;
+  o.labels = f.labels;
+  o.log_jobs = !f.quiet;
+  o.logger = make_sidekiq_logger();
+  o.logger->set_level(f.verbose ? spdlog::level::debug : spdlog::level::info);
+  return o;
+}
+
+std::string queue_list(const ServerOptions& o) {
+  std::vector<std::string> names;
+  for (const QueueWeight& q : o.queues) {
+    names.push_back(q.weight > 0 ? fmt::format("{},{}", q.name, q.weight) : q.name);
+  }
+  return fmt::format("{}", fmt::join(names, " "));
+}
+
+int run_server(Env& env, const ServerFlags& flags) {
+  ServerOptions options = to_options(flags);
+  // Signals first: every thread started from here on (store pools, server workers) inherits
+  // the blocked mask, so SIGTERM/SIGINT/SIGTSTP only ever reach the watcher's sigwait.
+  std::atomic<Server*> running{nullptr};
+  std::atomic<bool> stop_early{false};
+  SignalWatcher watcher({
+      .stop = [&] { if (Server* s = running.load()) s->request_stop(); else stop_early = true; },
+      .quiet = [&] { if (Server* s = running.load()) s->quiet(); },
+  });
+
+  StoreChoice choice = resolve_store(flags.redis);
+  std::shared_ptr<Store> store = open_store(choice);
+  auto logger = options.logger;
+  Server server(std::move(options), env.jobs, store);
+  logger->info("kiq {} starting: identity {}, concurrency {}, queues {}{}, store {}", kVersion,
+               server.identity(), server.options().concurrency, queue_list(server.options()),
+               server.options().strict ? " (strict)" : "", choice.describe());
+  if (choice.embedded()) {
+    logger->info("embedded store: only jobs enqueued inside this process are seen; use --redis "
+                 "or REDIS_URL to share jobs with `kiq enqueue` and other processes");
+  }
+  running = &server;
+  if (stop_early) server.request_stop();
+  server.run();
+  running = nullptr;
+  logger->info("kiq stopped: {} jobs processed, {} failed", server.stats().processed,
+               server.stats().failed);
+  return kExitOk;
+}
+
+}  // namespace
+
+void install_server(CLI::App& app, Env& env, Dispatch& dispatch) {
+  auto flags = std::make_shared<ServerFlags>();
+  CLI::App* cmd = app.add_subcommand(
+      "server", "Runs jobs until SIGTERM/SIGINT (graceful stop) or SIGTSTP (quiet)");
+  cmd->add_option("-c,--concurrency", flags->concurrency, "Worker threads")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("-q,--queue", flags->queues,
+                  "Queue to process, as name or name,weight; repeatable, in priority order "
+                  "(default: default)")
+      ->allow_extra_args(false);
+  cmd->add_option("-t,--timeout", flags->timeout_s,
+                  "Seconds running jobs get to finish on stop before they go back to their queue")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  add_redis_option(*cmd, flags->redis);
+  cmd->add_flag("--strict", flags->strict, "Strict queue priority, ignoring weights");
+  cmd->add_option("--tag", flags->tag, "Tag shown in Sidekiq's Web UI for this process");
+  cmd->add_option("--label", flags->labels, "Label shown in the Web UI; repeatable")
+      ->allow_extra_args(false);
+  cmd->add_option("--poll-interval", flags->poll_interval_s,
+                  "Average seconds between scheduled/retry polls (default: Sidekiq's rule, "
+                  "5 s x number of processes)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--heartbeat-interval", flags->heartbeat_interval_s, "Seconds between heartbeats")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--process-ttl", flags->process_ttl_s,
+                  "Seconds a process entry lives without a heartbeat (then its jobs are orphans)")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--orphan-check-interval", flags->orphan_check_interval_s,
+                  "Seconds between looks for dead processes' in-progress jobs")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--fetch-batch", flags->fetch_batch, "Jobs per fetch (default: automatic)");
+  auto* verbose = cmd->add_flag("-v,--verbose", flags->verbose, "Debug logging");
+  cmd->add_flag("--quiet", flags->quiet, "No per-job start/done log lines")->excludes(verbose);
+  cmd->callback([flags, &env, &dispatch] {
+    dispatch.runner = [flags, &env] { return run_server(env, *flags); };
+  });
+}
+
+}  // namespace kiq::cli

@@ -1,0 +1,53 @@
+// Where commands find their store: --redis, else REDIS_URL, else the embedded store.
+#include <cstdlib>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "cli/commands.hpp"
+
+namespace kiq::cli {
+
+std::string StoreChoice::describe() const {
+  if (embedded()) return "embedded memory store (no --redis or REDIS_URL given)";
+  return fmt::format("{} (from {})", url, source);
+}
+
+StoreChoice resolve_store(const std::string& redis_flag) {
+  if (!redis_flag.empty()) return {redis_flag, "--redis"};
+  const char* env = std::getenv("REDIS_URL");
+  if (env != nullptr && *env != '\0') return {env, "REDIS_URL"};
+  return {"", "embedded"};
+}
+
+std::shared_ptr<Store> open_store(const StoreChoice& choice) {
+  std::shared_ptr<Store> store;
+  try {
+    store = kiq::open_store(choice.url);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(fmt::format("invalid Redis URL '{}' (from {}): {}", choice.url, choice.source, e.what()));
+  }
+  try {
+    store->ping_us();  // fail now, with one clear line, rather than in the middle of a command
+  } catch (const std::exception& e) {
+    throw StoreError(fmt::format("cannot reach Redis at {}: {}", store->describe(), e.what()));
+  }
+  return store;
+}
+
+void add_redis_option(CLI::App& cmd, std::string& url) {
+  cmd.add_option("--redis", url,
+                 "Redis URL redis://[:password@]host[:port][/db] (default: $REDIS_URL, else the "
+                 "embedded in-process store)");
+}
+
+std::shared_ptr<Store> open_shared_store(Env& env, const std::string& redis_flag) {
+  StoreChoice choice = resolve_store(redis_flag);
+  if (choice.embedded()) {
+    env.err << "note: no --redis or REDIS_URL: using this process's own embedded store, which no "
+               "other process (e.g. a running `kiq server`) can see\n";
+  }
+  return open_store(choice);
+}
+
+}  // namespace kiq::cli
