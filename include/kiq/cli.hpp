@@ -98,6 +98,7 @@ int run(const std::vector<std::string>& args, JobRegistry& jobs, std::ostream& o
 //   FailingJob  throws std::runtime_error whose message is args[0]
 //   SleepJob    sleeps args[0] milliseconds
 //   MarkJob     adds args[1] to the set named args[0] (store KeyValue::sadd: a Redis set on Redis)
+//               and, if args[2] is given, first increments the counter key args[2] (re-runs)
 void register_builtin_jobs(JobRegistry& jobs);
 
 }  // namespace kiq::cli

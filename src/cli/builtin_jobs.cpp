@@ -37,6 +37,9 @@ void mark(JobContext& ctx, const Json& args) {
     throw std::invalid_argument(fmt::format(
         "MarkJob expects args [set_name, member], got {}", args.dump()));
   }
+  // Optional args[2]: a counter key incremented on every execution, before the mark, so the
+  // chaos tests can count re-runs after crashes (runs - set size = duplicates, never fewer).
+  if (args.size() >= 3 && args[2].is_string()) ctx.kv().incr(args[2].get<std::string>());
   ctx.kv().sadd(args[0].get<std::string>(), as_member(args[1]));
 }
 
