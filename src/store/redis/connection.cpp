@@ -1,0 +1,124 @@
+#include <hiredis/hiredis.h>
+
+#include <vector>
+
+#include "kiq/store/redis.hpp"
+#include "store/redis/pool.hpp"
+
+namespace kiq {
+namespace {
+
+RedisReply convert(const redisReply* r) {
+  RedisReply out;
+  switch (r->type) {
+    case REDIS_REPLY_STATUS:
+      out.type = RedisReply::Type::kStatus;
+      out.str.assign(r->str, r->len);
+      break;
+    case REDIS_REPLY_ERROR:
+      out.type = RedisReply::Type::kError;
+      out.str.assign(r->str, r->len);
+      break;
+    case REDIS_REPLY_INTEGER:
+      out.type = RedisReply::Type::kInteger;
+      out.integer = r->integer;
+      break;
+    case REDIS_REPLY_STRING:
+      out.type = RedisReply::Type::kString;
+      out.str.assign(r->str, r->len);
+      break;
+    case REDIS_REPLY_ARRAY:
+      out.type = RedisReply::Type::kArray;
+      out.elements.reserve(r->elements);
+      for (std::size_t i = 0; i < r->elements; ++i) out.elements.push_back(convert(r->element[i]));
+      break;
+    default:
+      out.type = RedisReply::Type::kNil;
+      break;
+  }
+  return out;
+}
+
+}  // namespace
+
+const RedisReply& RedisReply::check() const {
+  if (is_error()) throw StoreError("redis error: " + str);
+  return *this;
+}
+
+RedisConnection::RedisConnection(RedisPool& pool, std::uint64_t generation, redisContext* context)
+    : pool_(pool), generation_(generation), context_(context) {}
+
+RedisConnection::~RedisConnection() {
+  if (context_) redisFree(context_);
+}
+
+void RedisConnection::fail(const char* what) {
+  broken_ = true;
+  std::string msg = std::string(what) + ": " +
+                    (context_ && context_->err ? context_->errstr : "connection is broken");
+  if (context_ && context_->err == REDIS_ERR_IO && msg.find("Resource temporarily") != std::string::npos) {
+    msg = std::string(what) + ": command timed out";
+  }
+  pool_.report_failure(msg);
+  throw StoreError("redis " + pool_.url().describe() + ": " + msg);
+}
+
+void RedisConnection::append_argv(int argc, const char** argv, const std::size_t* lens) {
+  if (broken_) fail("cannot send");
+  if (redisAppendCommandArgv(context_, argc, argv, lens) != REDIS_OK) fail("cannot send");
+}
+
+void RedisConnection::append(std::span<const std::string> argv) {
+  std::vector<const char*> ptrs;
+  std::vector<std::size_t> lens;
+  ptrs.reserve(argv.size());
+  lens.reserve(argv.size());
+  for (const auto& a : argv) {
+    ptrs.push_back(a.data());
+    lens.push_back(a.size());
+  }
+  append_argv(static_cast<int>(argv.size()), ptrs.data(), lens.data());
+}
+
+void RedisConnection::append(std::initializer_list<std::string_view> argv) {
+  std::vector<const char*> ptrs;
+  std::vector<std::size_t> lens;
+  ptrs.reserve(argv.size());
+  lens.reserve(argv.size());
+  for (const auto& a : argv) {
+    ptrs.push_back(a.data());
+    lens.push_back(a.size());
+  }
+  append_argv(static_cast<int>(argv.size()), ptrs.data(), lens.data());
+}
+
+RedisReply RedisConnection::read_reply() {
+  if (broken_) fail("cannot read");
+  void* raw = nullptr;
+  if (redisGetReply(context_, &raw) != REDIS_OK || raw == nullptr) fail("connection lost");
+  std::unique_ptr<redisReply, decltype(&freeReplyObject)> reply(static_cast<redisReply*>(raw),
+                                                                &freeReplyObject);
+  return convert(reply.get());
+}
+
+RedisReply RedisConnection::command(std::initializer_list<std::string_view> argv) {
+  append(argv);
+  return read_reply();
+}
+
+RedisReply RedisConnection::command(std::span<const std::string> argv) {
+  append(argv);
+  return read_reply();
+}
+
+std::vector<RedisReply> RedisConnection::pipeline(
+    const std::vector<std::vector<std::string>>& commands) {
+  for (const auto& c : commands) append(c);
+  std::vector<RedisReply> out;
+  out.reserve(commands.size());
+  for (std::size_t i = 0; i < commands.size(); ++i) out.push_back(read_reply());
+  return out;
+}
+
+}  // namespace kiq

@@ -1,0 +1,35 @@
+// Redis key names: Sidekiq's (no prefix) and kiq's reliable-fetch bookkeeping (kiq: prefix, a
+// '|' separator so identities and queue names containing ':' cannot collide).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "kiq/store.hpp"
+
+namespace kiq::redis_keys {
+
+inline constexpr std::string_view kQueues = "queues";
+inline constexpr std::string_view kProcesses = "processes";
+inline constexpr std::string_view kInProgressOwners = "kiq:inprogress";
+
+inline std::string queue(std::string_view q) { return "queue:" + std::string(q); }
+inline std::string in_progress_queues(std::string_view id) {
+  return "kiq:inprogress|" + std::string(id);
+}
+inline std::string in_progress(std::string_view id, std::string_view q) {
+  return "kiq:inprogress|" + std::string(id) + "|" + std::string(q);
+}
+inline std::string work(std::string_view id) { return std::string(id) + ":work"; }
+inline std::string signals(std::string_view id) { return std::string(id) + "-signals"; }
+
+inline const char* sorted_set(SortedSetName s) {
+  switch (s) {
+    case SortedSetName::kSchedule: return "schedule";
+    case SortedSetName::kRetry: return "retry";
+    case SortedSetName::kDead: return "dead";
+  }
+  return "dead";
+}
+
+}  // namespace kiq::redis_keys

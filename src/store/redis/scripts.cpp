@@ -1,0 +1,105 @@
+#include "store/redis/scripts.hpp"
+
+namespace kiq::redis_scripts {
+
+std::string LuaScript::load(RedisConnection& c) {
+  auto r = c.command({"SCRIPT", "LOAD", source_});
+  r.check();
+  std::lock_guard lock(mu_);
+  sha_ = r.str;
+  return sha_;
+}
+
+RedisReply LuaScript::run(RedisConnection& c, const std::vector<std::string>& args) {
+  std::string sha;
+  {
+    std::lock_guard lock(mu_);
+    sha = sha_;
+  }
+  if (sha.empty()) sha = load(c);
+  std::vector<std::string> argv{"EVALSHA", sha, "0"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto r = c.command(argv);
+  if (r.is_error() && r.str.rfind("NOSCRIPT", 0) == 0) {
+    argv[1] = load(c);  // NOSCRIPT means nothing ran: safe to retry
+    r = c.command(argv);
+  }
+  r.check();
+  return r;
+}
+
+const char* const kFetch = R"lua(
+local id = ARGV[1]
+local max = tonumber(ARGV[2])
+local out = {}
+local n = 0
+for i = 3, #ARGV do
+  if n >= max then break end
+  local q = ARGV[i]
+  local src = 'queue:' .. q
+  local dst = 'kiq:inprogress|' .. id .. '|' .. q
+  local took = 0
+  while n < max do
+    local job = redis.call('RPOPLPUSH', src, dst)
+    if not job then break end
+    n = n + 1
+    took = took + 1
+    out[#out + 1] = q
+    out[#out + 1] = job
+  end
+  if took > 0 then redis.call('SADD', 'kiq:inprogress|' .. id, q) end
+end
+if n > 0 then redis.call('SADD', 'kiq:inprogress', id) end
+return out
+)lua";
+
+const char* const kRequeue = R"lua(
+local id = ARGV[1]
+local n = 0
+for i = 2, #ARGV, 2 do
+  local q = ARGV[i]
+  local job = ARGV[i + 1]
+  if redis.call('LREM', 'kiq:inprogress|' .. id .. '|' .. q, 1, job) > 0 then
+    redis.call('RPUSH', 'queue:' .. q, job)
+    redis.call('SADD', 'queues', q)
+    n = n + 1
+  end
+end
+return n
+)lua";
+
+// LRANGE gives newest-fetched first; RPUSHing in that order leaves the oldest-fetched job at
+// the consumer end, so recovered jobs run in their original order, before anything else.
+const char* const kRecover = R"lua(
+local id = ARGV[1]
+if ARGV[2] == '1' and redis.call('EXISTS', id) == 1 then return -1 end
+local qset = 'kiq:inprogress|' .. id
+local total = 0
+for _, q in ipairs(redis.call('SMEMBERS', qset)) do
+  local src = qset .. '|' .. q
+  local jobs = redis.call('LRANGE', src, 0, -1)
+  if #jobs > 0 then
+    local dst = 'queue:' .. q
+    for i = 1, #jobs, 1000 do
+      redis.call('RPUSH', dst, unpack(jobs, i, math.min(i + 999, #jobs)))
+    end
+    redis.call('SADD', 'queues', q)
+    total = total + #jobs
+  end
+  redis.call('DEL', src)
+end
+redis.call('DEL', qset)
+redis.call('SREM', 'kiq:inprogress', id)
+return total
+)lua";
+
+const char* const kPopDue = R"lua(
+local key = ARGV[1]
+local members = redis.call('ZRANGEBYSCORE', key, '-inf', ARGV[2], 'LIMIT', 0, tonumber(ARGV[3]))
+for i = 1, #members, 1000 do
+  redis.call('ZREM', key, unpack(members, i, math.min(i + 999, #members)))
+end
+return members
+)lua";
+
+}  // namespace kiq::redis_scripts

@@ -1,0 +1,41 @@
+// The Lua scripts of the Redis store: every multi-key move that must be atomic (a crash or a
+// dropped connection between two commands must never lose or duplicate a job) is one script.
+// Keys are derived inside the scripts from ARGV (kiq targets a single Redis, not Cluster).
+//
+// Thread-safety: LuaScript is safe to share; the cached SHA is guarded by a mutex.
+#pragma once
+
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "kiq/store/redis.hpp"
+
+namespace kiq::redis_scripts {
+
+class LuaScript {
+ public:
+  explicit LuaScript(const char* source) : source_(source) {}
+  // EVALSHA (numkeys 0) with `args`; on NOSCRIPT (cache flushed, new server) it SCRIPT LOADs
+  // and retries once. Error replies throw StoreError.
+  RedisReply run(RedisConnection& c, const std::vector<std::string>& args);
+
+ private:
+  std::string load(RedisConnection& c);
+  const char* source_;
+  std::mutex mu_;
+  std::string sha_;
+};
+
+// ARGV: identity, max, queue... -> flat array [queue, payload, queue, payload, ...].
+// Walks the queues in order, RPOPLPUSH from queue:<q> into kiq:inprogress|<id>|<q>.
+extern const char* const kFetch;
+// ARGV: identity, queue, payload, queue, payload... -> number requeued. Each job still in
+// the in-progress list goes back to the consumer end of its queue (RPUSH); others are skipped.
+extern const char* const kRequeue;
+// ARGV: identity, only_if_dead ("1"/"0") -> jobs moved back, or -1 if the process is alive.
+extern const char* const kRecover;
+// ARGV: zset key, now, limit -> members with score <= now (removed).
+extern const char* const kPopDue;
+
+}  // namespace kiq::redis_scripts
