@@ -1,0 +1,40 @@
+// OTLP encodings of span batches (private to kiq_otlp; tests use it directly).
+//
+// Grouping contract: one ResourceSpans per distinct Resource object and, inside it, one
+// ScopeSpans per distinct InstrumentationScope object, both in order of first appearance in the
+// batch (spans of one provider share these objects, so identity grouping is exact and cheap).
+//
+// Thread-safety: pure functions.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "kiq/otel/sdk/span_data.hpp"
+#include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+
+namespace kiq::otel::otlp {
+
+namespace pb = ::opentelemetry::proto;
+
+// Span.flags / Link.flags bits (SpanFlags in trace.proto).
+inline constexpr std::uint32_t kFlagsTraceFlagsMask = 0x000000FF;
+inline constexpr std::uint32_t kFlagsHasIsRemote = 0x00000100;
+inline constexpr std::uint32_t kFlagsIsRemote = 0x00000200;
+
+// W3C flags of `flags`, plus "is-remote known" and, when `remote`, the is-remote bit.
+std::uint32_t span_flags(TraceFlags flags, bool remote);
+
+void to_proto(std::span<const sdk::SpanData> batch,
+              pb::collector::trace::v1::ExportTraceServiceRequest& out);
+
+// Serialized ExportTraceServiceRequest (Content-Type application/x-protobuf).
+std::string encode_protobuf(std::span<const sdk::SpanData> batch);
+
+// OTLP/JSON ExportTraceServiceRequest (Content-Type application/json): lowerCamelCase keys, hex
+// trace/span ids, enums as integers, 64-bit integers as decimal strings, non-finite doubles as
+// "NaN" / "Infinity" / "-Infinity" (kiq's attribute model has no bytes values, so no base64).
+std::string encode_json(std::span<const sdk::SpanData> batch);
+
+}  // namespace kiq::otel::otlp
