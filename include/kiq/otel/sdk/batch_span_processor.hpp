@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <thread>
 
 #include "kiq/otel/sdk/exporter.hpp"
 #include "kiq/otel/sdk/span_processor.hpp"
@@ -50,6 +51,7 @@ class BatchSpanProcessor final : public SpanProcessor {
  private:
   struct State;
   std::shared_ptr<State> state_;
+  std::thread worker_;
 };
 
 }  // namespace kiq::otel::sdk

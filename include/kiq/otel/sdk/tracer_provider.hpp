@@ -52,7 +52,9 @@ class TracerProvider final : public otel::TracerProvider {
   struct Shared;  // state shared with tracers and spans (implementation detail)
 
  private:
+  struct Tracers;
   std::shared_ptr<Shared> shared_;
+  std::unique_ptr<Tracers> tracers_;
 };
 
 }  // namespace kiq::otel::sdk

@@ -1,0 +1,170 @@
+#include "kiq/otel/sdk/batch_span_processor.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "otel/internal/log.hpp"
+
+namespace kiq::otel::sdk {
+
+// Design: a mutex-guarded vector with a reserved capacity of max_queue_size; the worker swaps
+// it with its own (equally reserved) vector, so on_end is a short critical section with no
+// allocation, and the exporter runs without the lock.
+struct BatchSpanProcessor::State {
+  std::shared_ptr<SpanExporter> exporter;
+  BatchSpanProcessorOptions options;
+
+  std::mutex mu;
+  std::condition_variable wake_worker;
+  std::condition_variable progress;  // flushes completed / worker exited
+  std::vector<SpanData> queue;       // guarded by mu
+  bool worker_signaled = false;      // a batch-size wakeup is pending (avoids repeat notifies)
+  bool stop = false;
+  bool worker_exited = false;
+  std::uint64_t flush_requested = 0;
+  std::uint64_t flush_done = 0;
+
+  std::atomic<bool> shut_down{false};
+  std::atomic<std::uint64_t> dropped{0};
+  std::atomic<std::uint64_t> exported{0};
+
+  void run();
+  void export_batch(std::vector<SpanData>& batch);
+};
+
+void BatchSpanProcessor::State::export_batch(std::vector<SpanData>& batch) {
+  const std::size_t step = std::max<std::size_t>(1, options.max_export_batch_size);
+  for (std::size_t i = 0; i < batch.size(); i += step) {
+    std::size_t n = std::min(step, batch.size() - i);
+    try {
+      if (exporter->export_spans(std::span<const SpanData>(batch.data() + i, n)) ==
+          ExportResult::kSuccess) {
+        exported.fetch_add(n, std::memory_order_relaxed);
+      }
+    } catch (const std::exception& e) {
+      internal::warn_once("bsp-export-threw", "span exporter threw (contract violation): {}",
+                          e.what());
+    } catch (...) {
+      internal::warn_once("bsp-export-threw", "span exporter threw (contract violation)");
+    }
+  }
+  batch.clear();
+}
+
+void BatchSpanProcessor::State::run() {
+  std::vector<SpanData> batch;
+  batch.reserve(options.max_queue_size);
+  auto next_export = std::chrono::steady_clock::now() + options.schedule_delay;
+  std::unique_lock lock(mu);
+  while (true) {
+    wake_worker.wait_until(lock, next_export, [&] {
+      return stop || queue.size() >= options.max_export_batch_size ||
+             flush_requested > flush_done;
+    });
+    const std::uint64_t flush_target = flush_requested;
+    const bool stopping = stop;
+    batch.swap(queue);
+    worker_signaled = false;
+    lock.unlock();
+
+    export_batch(batch);
+    if (flush_target > flush_done) exporter->force_flush(options.export_timeout);
+    next_export = std::chrono::steady_clock::now() + options.schedule_delay;
+
+    lock.lock();
+    flush_done = flush_target;
+    progress.notify_all();
+    if (stopping && queue.empty()) break;
+  }
+  worker_exited = true;
+  progress.notify_all();
+}
+
+BatchSpanProcessor::BatchSpanProcessor(std::shared_ptr<SpanExporter> exporter,
+                                       BatchSpanProcessorOptions options)
+    : state_(std::make_shared<State>()) {
+  if (options.max_queue_size == 0) options.max_queue_size = 1;
+  options.max_export_batch_size =
+      std::clamp<std::size_t>(options.max_export_batch_size, 1, options.max_queue_size);
+  state_->exporter = std::move(exporter);
+  state_->options = options;
+  state_->queue.reserve(options.max_queue_size);
+  if (!state_->exporter) {
+    internal::warn("BatchSpanProcessor created without an exporter; spans are discarded");
+    state_->shut_down = true;
+    return;
+  }
+  // The worker owns a reference to the state so a timed-out shutdown can detach it safely.
+  std::thread([s = state_] { s->run(); }).swap(worker_);
+}
+
+BatchSpanProcessor::~BatchSpanProcessor() {
+  shutdown();
+  if (worker_.joinable()) worker_.join();
+}
+
+void BatchSpanProcessor::on_end(SpanData&& span) {
+  if (!span.context.sampled()) return;
+  State& s = *state_;
+  if (s.shut_down.load(std::memory_order_relaxed)) return;
+  bool wake = false;
+  {
+    std::lock_guard lock(s.mu);
+    if (s.queue.size() >= s.options.max_queue_size) {
+      s.dropped.fetch_add(1, std::memory_order_relaxed);
+      internal::warn_once("bsp-queue-full",
+                          "BatchSpanProcessor queue full (max_queue_size={}): dropping spans",
+                          s.options.max_queue_size);
+      return;
+    }
+    s.queue.push_back(std::move(span));
+    if (s.queue.size() >= s.options.max_export_batch_size && !s.worker_signaled) {
+      s.worker_signaled = true;
+      wake = true;
+    }
+  }
+  if (wake) s.wake_worker.notify_one();
+}
+
+bool BatchSpanProcessor::force_flush(std::chrono::milliseconds timeout) {
+  State& s = *state_;
+  std::unique_lock lock(s.mu);
+  if (s.worker_exited || !s.exporter) return s.queue.empty();
+  const std::uint64_t ticket = ++s.flush_requested;
+  s.wake_worker.notify_one();
+  return s.progress.wait_for(lock, timeout,
+                             [&] { return s.flush_done >= ticket || s.worker_exited; });
+}
+
+bool BatchSpanProcessor::shutdown(std::chrono::milliseconds timeout) {
+  State& s = *state_;
+  if (s.shut_down.exchange(true)) return true;
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  bool exited;
+  {
+    std::unique_lock lock(s.mu);
+    s.stop = true;
+    s.wake_worker.notify_one();
+    exited = s.progress.wait_until(lock, deadline, [&] { return s.worker_exited; });
+  }
+  if (exited) {
+    if (worker_.joinable()) worker_.join();
+  } else {
+    internal::warn("BatchSpanProcessor shutdown timed out; exporting continues in background");
+    if (worker_.joinable()) worker_.detach();
+  }
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - std::chrono::steady_clock::now());
+  bool exporter_ok = !s.exporter || s.exporter->shutdown(std::max(left, std::chrono::milliseconds(0)));
+  return exited && exporter_ok;
+}
+
+std::uint64_t BatchSpanProcessor::dropped_spans() const { return state_->dropped.load(); }
+std::uint64_t BatchSpanProcessor::exported_spans() const { return state_->exported.load(); }
+const BatchSpanProcessorOptions& BatchSpanProcessor::options() const { return state_->options; }
+
+}  // namespace kiq::otel::sdk

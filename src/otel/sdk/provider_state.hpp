@@ -1,0 +1,32 @@
+// State shared by an sdk::TracerProvider, its tracers and its live spans. Spans keep it alive
+// through SpanData::scope (an aliasing pointer into ScopeHolder), so a span ending after the
+// provider object is gone still reaches valid processors.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <vector>
+
+#include "kiq/otel/sdk/tracer_provider.hpp"
+
+namespace kiq::otel::sdk {
+
+struct TracerProvider::Shared {
+  std::shared_ptr<const Resource> resource;
+  SamplerPtr sampler;
+  SpanLimits limits;
+  std::shared_ptr<IdGenerator> id_generator;  // may be null: thread-local PRNG
+  std::vector<std::shared_ptr<SpanProcessor>> processors;  // fixed after construction
+  std::atomic<bool> shut_down{false};
+
+  TraceId new_trace_id() const { return id_generator ? id_generator->new_trace_id() : TraceId::random(); }
+  SpanId new_span_id() const { return id_generator ? id_generator->new_span_id() : SpanId::random(); }
+};
+
+// One per tracer: the scope spans point at, plus the provider state it keeps alive.
+struct ScopeHolder {
+  InstrumentationScope scope;
+  std::shared_ptr<const TracerProvider::Shared> shared;
+};
+
+}  // namespace kiq::otel::sdk

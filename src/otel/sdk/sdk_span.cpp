@@ -1,0 +1,184 @@
+#include "otel/sdk/sdk_span.hpp"
+
+#include <mutex>
+
+#include "otel/internal/log.hpp"
+
+namespace kiq::otel::sdk {
+namespace {
+
+constexpr std::size_t kInitialAttributeCapacity = 8;  // one allocation for typical spans
+
+// Cuts a string to at most `limit` bytes without splitting a UTF-8 sequence.
+void truncate_string(std::string& s, std::size_t limit) {
+  if (s.size() <= limit) return;
+  std::size_t cut = limit;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xc0) == 0x80) --cut;
+  s.resize(cut);
+}
+
+void truncate_value(AttributeValue& v, std::size_t limit) {
+  if (limit == SpanLimits::kUnlimited) return;
+  if (auto* s = std::get_if<std::string>(&v)) {
+    truncate_string(*s, limit);
+  } else if (auto* arr = std::get_if<std::vector<std::string>>(&v)) {
+    for (auto& e : *arr) truncate_string(e, limit);
+  }
+}
+
+// Sets key=value in `attrs` under the limits. Returns true when the attribute was dropped
+// because the count limit was reached (an existing key is replaced, never dropped).
+bool put_attribute(Attributes& attrs, std::string_view key, AttributeValue&& value,
+                   std::size_t count_limit, std::size_t length_limit) {
+  if (key.empty()) return false;  // invalid key: ignored, not counted
+  truncate_value(value, length_limit);
+  for (auto& a : attrs) {
+    if (a.key == key) {
+      a.value = std::move(value);
+      return false;
+    }
+  }
+  if (attrs.size() >= count_limit) return true;
+  attrs.push_back(Attribute{std::string(key), std::move(value)});
+  return false;
+}
+
+// Builds a limited attribute list; returns the number dropped.
+std::uint32_t limited(Attributes& out, Attributes&& in, std::size_t count_limit,
+                      std::size_t length_limit) {
+  std::uint32_t dropped = 0;
+  out.reserve(std::min(in.size(), count_limit));
+  for (auto& a : in) dropped += put_attribute(out, a.key, std::move(a.value), count_limit, length_limit);
+  return dropped;
+}
+
+void report_limit(const char* what) {
+  internal::warn_once(what, "span limit reached: {} dropped (reported once)", what);
+}
+
+}  // namespace
+
+SdkSpan::SdkSpan(const TracerProvider::Shared& shared,
+                 std::shared_ptr<const InstrumentationScope> scope, SpanContext context,
+                 const SpanContext& parent, std::string_view name, StartSpanOptions& options,
+                 Attributes sampler_attributes)
+    : shared_(shared), context_(std::move(context)) {
+  const SpanLimits& limits = shared_.limits;
+  if (parent.valid()) {
+    data_.parent_span_id = parent.span_id();
+    data_.parent_is_remote = parent.is_remote();
+  }
+  data_.name.assign(name);
+  data_.kind = options.kind;
+  data_.start_unix_nano =
+      options.start_time ? to_unix_nanos(*options.start_time) : now_unix_nanos();
+  data_.attributes.reserve(std::min(
+      limits.attribute_count_limit,
+      std::max(kInitialAttributeCapacity, options.attributes.size() + sampler_attributes.size())));
+  for (auto* list : {&options.attributes, &sampler_attributes}) {
+    for (auto& a : *list) {
+      data_.dropped_attributes_count +=
+          put_attribute(data_.attributes, a.key, std::move(a.value), limits.attribute_count_limit,
+                        limits.attribute_value_length_limit);
+    }
+  }
+  if (data_.dropped_attributes_count) report_limit("attributes");
+  for (auto& l : options.links) add_link_locked(l.context, std::move(l.attributes));
+  data_.resource = shared_.resource;
+  data_.scope = std::move(scope);
+}
+
+void SdkSpan::do_set_attribute(std::string_view key, AttributeValue value) {
+  std::lock_guard lock(mu_);
+  if (ended_.load(std::memory_order_relaxed)) return;
+  const SpanLimits& limits = shared_.limits;
+  if (put_attribute(data_.attributes, key, std::move(value), limits.attribute_count_limit,
+                    limits.attribute_value_length_limit)) {
+    ++data_.dropped_attributes_count;
+    report_limit("attributes");
+  }
+}
+
+void SdkSpan::add_event(std::string_view name, Attributes attributes,
+                        std::optional<Timestamp> timestamp) {
+  if (!is_recording()) return;
+  const SpanLimits& limits = shared_.limits;
+  EventData event;
+  event.name.assign(name);
+  event.time_unix_nano = timestamp ? to_unix_nanos(*timestamp) : now_unix_nanos();
+  event.dropped_attributes_count =
+      limited(event.attributes, std::move(attributes), limits.attribute_per_event_count_limit,
+              limits.attribute_value_length_limit);
+  std::lock_guard lock(mu_);
+  if (ended_.load(std::memory_order_relaxed)) return;
+  if (data_.events.size() >= limits.event_count_limit) {
+    ++data_.dropped_events_count;
+    report_limit("events");
+    return;
+  }
+  data_.events.push_back(std::move(event));
+}
+
+void SdkSpan::add_link(const SpanContext& context, Attributes attributes) {
+  std::lock_guard lock(mu_);
+  if (ended_.load(std::memory_order_relaxed)) return;
+  add_link_locked(context, std::move(attributes));
+}
+
+void SdkSpan::add_link_locked(const SpanContext& context, Attributes attributes) {
+  if (!context.valid()) return;  // links to invalid contexts carry no information
+  const SpanLimits& limits = shared_.limits;
+  if (data_.links.size() >= limits.link_count_limit) {
+    ++data_.dropped_links_count;
+    report_limit("links");
+    return;
+  }
+  LinkData link;
+  link.context = context;
+  link.dropped_attributes_count =
+      limited(link.attributes, std::move(attributes), limits.attribute_per_link_count_limit,
+              limits.attribute_value_length_limit);
+  data_.links.push_back(std::move(link));
+}
+
+void SdkSpan::set_status(StatusCode code, std::string_view description) {
+  std::lock_guard lock(mu_);
+  if (ended_.load(std::memory_order_relaxed)) return;
+  // Spec precedence: Unset is ignored, Ok is final, a description only goes with Error.
+  if (code == StatusCode::kUnset || data_.status_code == StatusCode::kOk) return;
+  data_.status_code = code;
+  if (code == StatusCode::kError) {
+    data_.status_description.assign(description);
+  } else {
+    data_.status_description.clear();
+  }
+}
+
+void SdkSpan::update_name(std::string_view name) {
+  std::lock_guard lock(mu_);
+  if (ended_.load(std::memory_order_relaxed)) return;
+  data_.name.assign(name);
+}
+
+void SdkSpan::end(std::optional<Timestamp> end_time) {
+  std::uint64_t end_ns = end_time ? to_unix_nanos(*end_time) : now_unix_nanos();
+  {
+    std::lock_guard lock(mu_);
+    if (ended_.load(std::memory_order_relaxed)) return;
+    ended_.store(true, std::memory_order_release);
+    data_.end_unix_nano = end_ns;
+  }
+  // From here on this thread owns data_ exclusively (every mutator checks ended_ under mu_).
+  data_.context = context_;
+  const auto& processors = shared_.processors;
+  if (processors.empty()) return;
+  for (std::size_t i = 0; i + 1 < processors.size(); ++i) {
+    SpanData copy = data_;
+    processors[i]->on_end(std::move(copy));
+  }
+  // The last processor gets the original. data_.scope may be moved away by it, so nothing
+  // reachable through shared_ is touched after this call.
+  processors.back()->on_end(std::move(data_));
+}
+
+}  // namespace kiq::otel::sdk

@@ -1,0 +1,134 @@
+#include "kiq/otel/sdk/tracer_provider.hpp"
+
+#include <map>
+#include <mutex>
+#include <tuple>
+
+#include "otel/internal/log.hpp"
+#include "otel/sdk/provider_state.hpp"
+#include "otel/sdk/sdk_span.hpp"
+
+namespace kiq::otel::sdk {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+class SdkTracer final : public Tracer {
+ public:
+  SdkTracer(std::shared_ptr<const TracerProvider::Shared> shared, InstrumentationScope scope)
+      : holder_(std::make_shared<ScopeHolder>(ScopeHolder{std::move(scope), std::move(shared)})),
+        scope_(holder_, &holder_->scope),
+        shared_(*holder_->shared) {}
+
+  SpanPtr start_span(std::string_view name, StartSpanOptions options) override {
+    if (shared_.shut_down.load(std::memory_order_relaxed)) {
+      return noop_tracer()->start_span(name, std::move(options));
+    }
+    // Resolve the parent context (no copy in the common "current context" case).
+    static const Context kEmpty;
+    Context explicit_parent;
+    const Context* parent_ctx;
+    if (auto* c = std::get_if<Context>(&options.parent)) {
+      parent_ctx = c;
+    } else if (auto* sc = std::get_if<SpanContext>(&options.parent)) {
+      explicit_parent = current_context().with_span(make_non_recording_span(*sc));
+      parent_ctx = &explicit_parent;
+    } else if (std::holds_alternative<Root>(options.parent)) {
+      parent_ctx = &kEmpty;
+    } else {
+      parent_ctx = &current_context();
+    }
+    const SpanContext& parent = parent_ctx->span_context();
+
+    TraceId trace_id = parent.valid() ? parent.trace_id() : shared_.new_trace_id();
+    if (parent_ctx->untraced()) {
+      // Untraced work: a non-recording span, not sampled, no sampler call.
+      return make_non_recording_span(SpanContext(trace_id, shared_.new_span_id(), TraceFlags(0),
+                                                 false, parent.trace_state()));
+    }
+    SamplingResult result = shared_.sampler->should_sample(parent, trace_id, name, options.kind,
+                                                           options.attributes, options.links);
+    SpanId span_id = shared_.new_span_id();
+    TraceFlags flags(result.decision == SamplingDecision::kRecordAndSample ? TraceFlags::kSampled
+                                                                          : 0);
+    SpanContext context(trace_id, span_id, flags, false,
+                        result.trace_state ? std::move(*result.trace_state)
+                                           : parent.trace_state());
+    if (result.decision == SamplingDecision::kDrop) return make_non_recording_span(context);
+
+    auto span = std::make_shared<SdkSpan>(shared_, scope_, std::move(context), parent, name,
+                                          options, std::move(result.attributes));
+    for (const auto& p : shared_.processors) p->on_start(*span, *parent_ctx);
+    return span;
+  }
+
+ private:
+  std::shared_ptr<ScopeHolder> holder_;
+  std::shared_ptr<const InstrumentationScope> scope_;  // aliases holder_
+  const TracerProvider::Shared& shared_;               // kept alive by holder_
+};
+
+// Time left until `deadline`, never negative.
+std::chrono::milliseconds remaining(Clock::time_point deadline) {
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+  return std::max(left, std::chrono::milliseconds(0));
+}
+
+}  // namespace
+
+struct TracerProvider::Tracers {
+  std::mutex mu;
+  std::map<std::tuple<std::string, std::string, std::string>, TracerPtr> tracers;
+};
+
+TracerProvider::TracerProvider(TracerProviderOptions options) : shared_(std::make_shared<Shared>()) {
+  Resource base = Resource::default_resource();
+  shared_->resource = std::make_shared<const Resource>(
+      options.resource ? base.merge(*options.resource) : std::move(base));
+  shared_->sampler = options.sampler ? std::move(options.sampler) : default_sampler();
+  shared_->limits = options.limits;
+  shared_->id_generator = std::move(options.id_generator);
+  for (auto& p : options.processors) {
+    if (p) shared_->processors.push_back(std::move(p));
+  }
+  tracers_ = std::make_unique<Tracers>();
+}
+
+TracerProvider::~TracerProvider() { shutdown(); }
+
+TracerPtr TracerProvider::get_tracer(std::string_view name, std::string_view version,
+                                     std::string_view schema_url) {
+  if (is_shut_down()) return noop_tracer();
+  if (name.empty()) internal::warn_once("tracer-name", "get_tracer called with an empty name");
+  std::lock_guard lock(tracers_->mu);
+  auto key = std::make_tuple(std::string(name), std::string(version), std::string(schema_url));
+  auto& slot = tracers_->tracers[key];
+  if (!slot) {
+    slot = std::make_shared<SdkTracer>(
+        shared_, InstrumentationScope{std::string(name), std::string(version),
+                                      std::string(schema_url), {}});
+  }
+  return slot;
+}
+
+bool TracerProvider::force_flush(std::chrono::milliseconds timeout) {
+  auto deadline = Clock::now() + timeout;
+  bool ok = true;
+  for (const auto& p : shared_->processors) ok = p->force_flush(remaining(deadline)) && ok;
+  return ok;
+}
+
+bool TracerProvider::shutdown(std::chrono::milliseconds timeout) {
+  if (shared_->shut_down.exchange(true)) return false;  // only the first call does the work
+  auto deadline = Clock::now() + timeout;
+  bool ok = true;
+  for (const auto& p : shared_->processors) ok = p->shutdown(remaining(deadline)) && ok;
+  return ok;
+}
+
+bool TracerProvider::is_shut_down() const { return shared_->shut_down.load(); }
+const Resource& TracerProvider::resource() const { return *shared_->resource; }
+const Sampler& TracerProvider::sampler() const { return *shared_->sampler; }
+const SpanLimits& TracerProvider::limits() const { return shared_->limits; }
+
+}  // namespace kiq::otel::sdk
