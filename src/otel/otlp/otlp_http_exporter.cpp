@@ -285,7 +285,7 @@ class OtlpHttpExporter::Impl {
     ++stats_.exports_succeeded;
     stats_.spans_exported += spans;
     if (stats_.failing) {
-      log_warn("export to {} recovered ({} spans were dropped while it was failing)",
+      log_warn("export to {} recovered ({} spans were dropped during the outage)",
                options_.endpoint, stats_.spans_dropped - dropped_at_outage_start_);
       stats_.failing = false;
     }

@@ -206,7 +206,7 @@ TEST(OtlpHttpExporter, OutageIsReportedOnceAndRecoveryOnce) {
     for (auto pos = err.find(needle); pos != std::string::npos; pos = err.find(needle, pos + 1)) ++n;
     return n;
   };
-  EXPECT_EQ(count("failing"), 1u) << err;
+  EXPECT_EQ(count("export failing"), 1u) << err;
   EXPECT_EQ(count("recovered"), 1u) << err;
   EXPECT_FALSE(exporter.stats().failing);
   EXPECT_EQ(exporter.stats().exports_failed, 3u);

@@ -10,6 +10,7 @@
 
 #include <httplib.h>
 
+#include <cstdlib>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -33,6 +34,11 @@ struct CapturedRequest {
 };
 
 struct ScriptedResponse {
+  ScriptedResponse(int status_ = 200, std::string body_ = {},
+                   std::string content_type_ = "application/x-protobuf",
+                   std::vector<std::pair<std::string, std::string>> headers_ = {})
+      : status(status_), body(std::move(body_)), content_type(std::move(content_type_)),
+        headers(std::move(headers_)) {}
   int status = 200;
   std::string body;
   std::string content_type = "application/x-protobuf";
@@ -47,7 +53,7 @@ class OtlpReceiver {
       {
         std::lock_guard lock(mu_);
         CapturedRequest captured{req.method, req.path, req.body, req.headers, 0};
-        captured.content_length = std::stoul(req.get_header_value("Content-Length", "0"));
+        captured.content_length = std::strtoul(req.get_header_value("Content-Length").c_str(), nullptr, 10);
         requests_.push_back(std::move(captured));
         if (next_ < script_.size()) reply = script_[next_++];
       }
