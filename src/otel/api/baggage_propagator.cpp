@@ -93,10 +93,12 @@ std::optional<std::string> decode_value(std::string_view v) {
   return sanitize_utf8(out);
 }
 
+// Percent-encodes everything outside baggage-octet, plus '%' itself and '=' (legal, but some
+// parsers split values on every '=').
 void encode_value(std::string_view v, std::string& out) {
   for (char ch : v) {
     unsigned char c = static_cast<unsigned char>(ch);
-    if (is_baggage_octet(c) && c != '%') {
+    if (is_baggage_octet(c) && c != '%' && c != '=') {
       out += ch;
     } else {
       out += '%';

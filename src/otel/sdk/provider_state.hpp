@@ -1,6 +1,7 @@
-// State shared by an sdk::TracerProvider, its tracers and its live spans. Spans keep it alive
-// through SpanData::scope (an aliasing pointer into ScopeHolder), so a span ending after the
-// provider object is gone still reaches valid processors.
+// State shared by an sdk::TracerProvider, its tracers and its live spans (each holds a
+// shared_ptr), so a span ending after the provider object is gone still reaches valid
+// (shut down) processors. SpanData must NOT point at it: exporters that keep SpanData (the
+// in-memory one) would otherwise form a cycle through the processors.
 #pragma once
 
 #include <atomic>
@@ -21,12 +22,6 @@ struct TracerProvider::Shared {
 
   TraceId new_trace_id() const { return id_generator ? id_generator->new_trace_id() : TraceId::random(); }
   SpanId new_span_id() const { return id_generator ? id_generator->new_span_id() : SpanId::random(); }
-};
-
-// One per tracer: the scope spans point at, plus the provider state it keeps alive.
-struct ScopeHolder {
-  InstrumentationScope scope;
-  std::shared_ptr<const TracerProvider::Shared> shared;
 };
 
 }  // namespace kiq::otel::sdk

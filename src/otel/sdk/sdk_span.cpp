@@ -58,12 +58,12 @@ void report_limit(const char* what) {
 
 }  // namespace
 
-SdkSpan::SdkSpan(const TracerProvider::Shared& shared,
+SdkSpan::SdkSpan(std::shared_ptr<const TracerProvider::Shared> shared,
                  std::shared_ptr<const InstrumentationScope> scope, SpanContext context,
                  const SpanContext& parent, std::string_view name, StartSpanOptions& options,
                  Attributes sampler_attributes)
-    : shared_(shared), context_(std::move(context)) {
-  const SpanLimits& limits = shared_.limits;
+    : shared_(std::move(shared)), context_(std::move(context)) {
+  const SpanLimits& limits = shared_->limits;
   if (parent.valid()) {
     data_.parent_span_id = parent.span_id();
     data_.parent_is_remote = parent.is_remote();
@@ -84,14 +84,14 @@ SdkSpan::SdkSpan(const TracerProvider::Shared& shared,
   }
   if (data_.dropped_attributes_count) report_limit("attributes");
   for (auto& l : options.links) add_link_locked(l.context, std::move(l.attributes));
-  data_.resource = shared_.resource;
+  data_.resource = shared_->resource;
   data_.scope = std::move(scope);
 }
 
 void SdkSpan::do_set_attribute(std::string_view key, AttributeValue value) {
   std::lock_guard lock(mu_);
   if (ended_.load(std::memory_order_relaxed)) return;
-  const SpanLimits& limits = shared_.limits;
+  const SpanLimits& limits = shared_->limits;
   if (put_attribute(data_.attributes, key, std::move(value), limits.attribute_count_limit,
                     limits.attribute_value_length_limit)) {
     ++data_.dropped_attributes_count;
@@ -102,7 +102,7 @@ void SdkSpan::do_set_attribute(std::string_view key, AttributeValue value) {
 void SdkSpan::add_event(std::string_view name, Attributes attributes,
                         std::optional<Timestamp> timestamp) {
   if (!is_recording()) return;
-  const SpanLimits& limits = shared_.limits;
+  const SpanLimits& limits = shared_->limits;
   EventData event;
   event.name.assign(name);
   event.time_unix_nano = timestamp ? to_unix_nanos(*timestamp) : now_unix_nanos();
@@ -127,7 +127,7 @@ void SdkSpan::add_link(const SpanContext& context, Attributes attributes) {
 
 void SdkSpan::add_link_locked(const SpanContext& context, Attributes attributes) {
   if (!context.valid()) return;  // links to invalid contexts carry no information
-  const SpanLimits& limits = shared_.limits;
+  const SpanLimits& limits = shared_->limits;
   if (data_.links.size() >= limits.link_count_limit) {
     ++data_.dropped_links_count;
     report_limit("links");
@@ -170,14 +170,13 @@ void SdkSpan::end(std::optional<Timestamp> end_time) {
   }
   // From here on this thread owns data_ exclusively (every mutator checks ended_ under mu_).
   data_.context = context_;
-  const auto& processors = shared_.processors;
+  const auto& processors = shared_->processors;
   if (processors.empty()) return;
   for (std::size_t i = 0; i + 1 < processors.size(); ++i) {
     SpanData copy = data_;
     processors[i]->on_end(std::move(copy));
   }
-  // The last processor gets the original. data_.scope may be moved away by it, so nothing
-  // reachable through shared_ is touched after this call.
+  // The last processor gets the original.
   processors.back()->on_end(std::move(data_));
 }
 

@@ -14,8 +14,7 @@ namespace kiq::otel::sdk {
 
 class SdkSpan final : public Span {
  public:
-  // `scope` keeps `shared` alive for the span's life.
-  SdkSpan(const TracerProvider::Shared& shared, std::shared_ptr<const InstrumentationScope> scope,
+  SdkSpan(std::shared_ptr<const TracerProvider::Shared> shared, std::shared_ptr<const InstrumentationScope> scope,
           SpanContext context, const SpanContext& parent, std::string_view name,
           StartSpanOptions& options, Attributes sampler_attributes);
 
@@ -34,7 +33,7 @@ class SdkSpan final : public Span {
  private:
   void add_link_locked(const SpanContext& context, Attributes attributes);
 
-  const TracerProvider::Shared& shared_;
+  const std::shared_ptr<const TracerProvider::Shared> shared_;
   const SpanContext context_;
   internal::SpinLock mu_;
   std::atomic<bool> ended_{false};

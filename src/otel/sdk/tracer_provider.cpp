@@ -16,9 +16,9 @@ using Clock = std::chrono::steady_clock;
 class SdkTracer final : public Tracer {
  public:
   SdkTracer(std::shared_ptr<const TracerProvider::Shared> shared, InstrumentationScope scope)
-      : holder_(std::make_shared<ScopeHolder>(ScopeHolder{std::move(scope), std::move(shared)})),
-        scope_(holder_, &holder_->scope),
-        shared_(*holder_->shared) {}
+      : shared_ptr_(std::move(shared)),
+        shared_(*shared_ptr_),
+        scope_(std::make_shared<const InstrumentationScope>(std::move(scope))) {}
 
   SpanPtr start_span(std::string_view name, StartSpanOptions options) override {
     if (shared_.shut_down.load(std::memory_order_relaxed)) {
@@ -56,16 +56,16 @@ class SdkTracer final : public Tracer {
                                            : parent.trace_state());
     if (result.decision == SamplingDecision::kDrop) return make_non_recording_span(context);
 
-    auto span = std::make_shared<SdkSpan>(shared_, scope_, std::move(context), parent, name,
+    auto span = std::make_shared<SdkSpan>(shared_ptr_, scope_, std::move(context), parent, name,
                                           options, std::move(result.attributes));
     for (const auto& p : shared_.processors) p->on_start(*span, *parent_ctx);
     return span;
   }
 
  private:
-  std::shared_ptr<ScopeHolder> holder_;
-  std::shared_ptr<const InstrumentationScope> scope_;  // aliases holder_
-  const TracerProvider::Shared& shared_;               // kept alive by holder_
+  std::shared_ptr<const TracerProvider::Shared> shared_ptr_;
+  const TracerProvider::Shared& shared_;  // *shared_ptr_
+  std::shared_ptr<const InstrumentationScope> scope_;
 };
 
 // Time left until `deadline`, never negative.

@@ -1,0 +1,220 @@
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "kiq/otel/sdk/batch_span_processor.hpp"
+#include "test_util.hpp"
+
+namespace kiq::otel::sdk {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Counts spans; can be made to block inside export until released; detects concurrent exports.
+class ProbeExporter : public SpanExporter {
+ public:
+  ExportResult export_spans(std::span<const SpanData> batch) override {
+    int inside = ++concurrent_;
+    if (inside > 1) overlapped_ = true;
+    {
+      std::unique_lock lock(mu_);
+      ++calls_;
+      entered_.notify_all();
+      released_cv_.wait(lock, [&] { return !blocking_; });
+      for (const auto& s : batch) names_.push_back(s.name);
+    }
+    --concurrent_;
+    return ExportResult::kSuccess;
+  }
+  bool force_flush(std::chrono::milliseconds) override {
+    ++force_flushes_;
+    return true;
+  }
+  bool shutdown(std::chrono::milliseconds) override {
+    shut_down_ = true;
+    return true;
+  }
+
+  void block() {
+    std::lock_guard lock(mu_);
+    blocking_ = true;
+  }
+  void release() {
+    std::lock_guard lock(mu_);
+    blocking_ = false;
+    released_cv_.notify_all();
+  }
+  // Waits (generous timeout, only to avoid hanging) until export has been entered n times.
+  bool wait_calls(int n) {
+    std::unique_lock lock(mu_);
+    return entered_.wait_for(lock, 30s, [&] { return calls_ >= n; });
+  }
+  bool wait_spans(std::size_t n) {
+    for (int i = 0; i < 3000; ++i) {
+      if (size() >= n) return true;
+      std::this_thread::sleep_for(10ms);
+    }
+    return false;
+  }
+  std::size_t size() {
+    std::lock_guard lock(mu_);
+    return names_.size();
+  }
+
+  std::atomic<bool> overlapped_{false};
+  std::atomic<bool> shut_down_{false};
+  std::atomic<int> force_flushes_{0};
+
+ private:
+  std::atomic<int> concurrent_{0};
+  std::mutex mu_;
+  std::condition_variable entered_, released_cv_;
+  bool blocking_ = false;
+  int calls_ = 0;
+  std::vector<std::string> names_;
+};
+
+SpanData sampled_span(std::string name) {
+  SpanData s;
+  s.name = std::move(name);
+  s.context = SpanContext(TraceId::random(), SpanId::random(), TraceFlags(1), false);
+  return s;
+}
+
+TEST(Bsp, DropsAndCountsWhenQueueFull) {
+  auto exporter = std::make_shared<ProbeExporter>();
+  BatchSpanProcessor bsp(exporter, {.max_queue_size = 2,
+                                    .schedule_delay = 1h,
+                                    .max_export_batch_size = 1});
+  exporter->block();
+  bsp.on_end(sampled_span("1"));
+  ASSERT_TRUE(exporter->wait_calls(1));  // worker is stuck exporting span 1
+  bsp.on_end(sampled_span("2"));
+  bsp.on_end(sampled_span("3"));  // queue now full (2)
+  bsp.on_end(sampled_span("4"));
+  bsp.on_end(sampled_span("5"));
+  EXPECT_EQ(bsp.dropped_spans(), 2u);
+  exporter->release();
+  EXPECT_TRUE(bsp.force_flush(30s));
+  EXPECT_EQ(exporter->size(), 3u);
+  EXPECT_FALSE(exporter->overlapped_);
+}
+
+TEST(Bsp, ForceFlushExportsEverythingReceived) {
+  auto exporter = std::make_shared<ProbeExporter>();
+  BatchSpanProcessor bsp(exporter, {.schedule_delay = 1h});
+  for (int i = 0; i < 10; ++i) bsp.on_end(sampled_span("s"));
+  EXPECT_TRUE(bsp.force_flush(30s));
+  EXPECT_EQ(exporter->size(), 10u);
+  EXPECT_GE(exporter->force_flushes_.load(), 1);
+  EXPECT_EQ(bsp.exported_spans(), 10u);
+}
+
+TEST(Bsp, ExportsWhenBatchSizeReached) {
+  auto exporter = std::make_shared<ProbeExporter>();
+  BatchSpanProcessor bsp(exporter, {.schedule_delay = 1h, .max_export_batch_size = 5});
+  for (int i = 0; i < 5; ++i) bsp.on_end(sampled_span("s"));
+  EXPECT_TRUE(exporter->wait_spans(5));
+}
+
+TEST(Bsp, ExportsAfterScheduleDelay) {
+  auto exporter = std::make_shared<ProbeExporter>();
+  BatchSpanProcessor bsp(exporter, {.schedule_delay = 20ms});
+  bsp.on_end(sampled_span("s"));
+  EXPECT_TRUE(exporter->wait_spans(1));
+}
+
+TEST(Bsp, ShutdownFlushesThenStops) {
+  auto exporter = std::make_shared<ProbeExporter>();
+  BatchSpanProcessor bsp(exporter, {.schedule_delay = 1h, .max_export_batch_size = 7});
+  for (int i = 0; i < 100; ++i) bsp.on_end(sampled_span("s"));
+  EXPECT_TRUE(bsp.shutdown(30s));
+  EXPECT_EQ(exporter->size(), 100u);
+  EXPECT_TRUE(exporter->shut_down_);
+  bsp.on_end(sampled_span("late"));
+  EXPECT_EQ(exporter->size(), 100u);
+  EXPECT_TRUE(bsp.shutdown(30s));  // second call is a no-op
+}
+
+TEST(Bsp, OnlySampledSpansQueued) {
+  auto exporter = std::make_shared<ProbeExporter>();
+  BatchSpanProcessor bsp(exporter, {.schedule_delay = 1h});
+  SpanData unsampled = sampled_span("u");
+  unsampled.context = SpanContext(TraceId::random(), SpanId::random(), TraceFlags(0), false);
+  bsp.on_end(std::move(unsampled));
+  bsp.on_end(sampled_span("s"));
+  EXPECT_TRUE(bsp.force_flush(30s));
+  EXPECT_EQ(exporter->size(), 1u);
+}
+
+TEST(Bsp, ManyThreadsNeverConcurrentExportsAndNothingLost) {
+  auto exporter = std::make_shared<ProbeExporter>();
+  auto bsp = std::make_shared<BatchSpanProcessor>(
+      exporter, BatchSpanProcessorOptions{.max_queue_size = 100000,
+                                          .schedule_delay = 5ms,
+                                          .max_export_batch_size = 16});
+  TracerProvider provider({.processors = {bsp}});
+  auto tracer = provider.get_tracer("mt");
+  constexpr int kThreads = 4, kSpans = 500;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < kSpans; ++i) {
+        tracer->in_span("s", [](Span& s) { s.set_attribute("i", 1); });
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_TRUE(provider.force_flush(30s));
+  EXPECT_EQ(exporter->size() + bsp->dropped_spans(), std::size_t{kThreads * kSpans});
+  EXPECT_EQ(bsp->dropped_spans(), 0u);
+  EXPECT_FALSE(exporter->overlapped_);
+}
+
+TEST(SimpleProcessor, SerializesExports) {
+  auto exporter = std::make_shared<ProbeExporter>();
+  TracerProvider provider({.processors = {std::make_shared<SimpleSpanProcessor>(exporter)}});
+  auto tracer = provider.get_tracer("mt");
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 200; ++i) tracer->start_span("s")->end();
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(exporter->size(), 800u);
+  EXPECT_FALSE(exporter->overlapped_);
+}
+
+TEST(Provider, ShutdownShutsProcessorsDownOnce) {
+  auto exporter = std::make_shared<ProbeExporter>();
+  auto bsp = std::make_shared<BatchSpanProcessor>(exporter, BatchSpanProcessorOptions{.schedule_delay = 1h});
+  TracerProvider provider({.processors = {bsp}});
+  provider.get_tracer("t")->start_span("s")->end();
+  EXPECT_TRUE(provider.shutdown(30s));
+  EXPECT_EQ(exporter->size(), 1u);
+  EXPECT_TRUE(exporter->shut_down_);
+}
+
+TEST(Provider, MultipleProcessorsEachGetTheSpan) {
+  auto a = std::make_shared<InMemorySpanExporter>();
+  auto b = std::make_shared<InMemorySpanExporter>();
+  TracerProvider provider({.processors = {std::make_shared<SimpleSpanProcessor>(a),
+                                          std::make_shared<SimpleSpanProcessor>(b)}});
+  auto span = provider.get_tracer("t")->start_span("s");
+  span->set_attribute("k", "v");
+  span->end();
+  ASSERT_EQ(a->size(), 1u);
+  ASSERT_EQ(b->size(), 1u);
+  EXPECT_EQ(a->finished_spans()[0].attributes.size(), 1u);
+  EXPECT_EQ(b->finished_spans()[0].attributes.size(), 1u);
+  a->reset();
+  EXPECT_EQ(a->size(), 0u);
+}
+
+}  // namespace
+}  // namespace kiq::otel::sdk

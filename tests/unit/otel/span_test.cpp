@@ -1,0 +1,323 @@
+#include <gtest/gtest.h>
+
+#include <stdexcept>
+
+#include "kiq/otel/tracer_provider.hpp"
+#include "test_util.hpp"
+
+namespace kiq::otel {
+namespace {
+
+using testing::find_attr;
+using testing::TestSdk;
+
+TEST(NoopApi, DefaultGlobalProviderIsNoop) {
+  auto tracer = get_tracer("x");
+  auto span = tracer->start_span("s");
+  EXPECT_FALSE(span->is_recording());
+  EXPECT_FALSE(span->context().valid());
+  span->set_attribute("a", 1);
+  span->end();
+  int r = tracer->in_span("t", [](Span& s) {
+    EXPECT_FALSE(s.is_recording());
+    return 7;
+  });
+  EXPECT_EQ(r, 7);
+}
+
+TEST(NoopApi, ChildOfRemoteParentCarriesItsContext) {
+  SpanContext remote(TraceId::random(), SpanId::random(), TraceFlags(1), true);
+  auto span = noop_tracer()->start_span("s", {.parent = remote});
+  EXPECT_EQ(span->context(), remote);
+  Scope scope(make_non_recording_span(remote));
+  EXPECT_EQ(noop_tracer()->start_span("c")->context(), remote);
+  EXPECT_FALSE(noop_tracer()->start_span("r", {.parent = kRoot})->context().valid());
+}
+
+TEST(NoopApi, SetGlobalProvider) {
+  TestSdk sdk;
+  set_tracer_provider(sdk.provider);
+  EXPECT_TRUE(get_tracer("x")->start_span("s")->is_recording());
+  set_tracer_provider(nullptr);
+  EXPECT_FALSE(get_tracer("x")->start_span("s")->is_recording());
+}
+
+TEST(Span, RecordsBasics) {
+  TestSdk sdk;
+  auto span = sdk.tracer->start_span("job", {.kind = SpanKind::kConsumer,
+                                             .attributes = {{"a", std::int64_t{1}}}});
+  ASSERT_TRUE(span->is_recording());
+  span->set_attribute("user.id", 42);
+  span->set_attribute("name", "literal");
+  span->set_attribute("ok", true);
+  span->set_attribute("ratio", 0.5);
+  span->set_attribute("tags", std::vector<std::string>{"x", "y"});
+  span->set_attribute("a", 2);  // replaces
+  span->add_event("created_at", {}, Timestamp(std::chrono::seconds(1700000000)));
+  span->update_name("job2");
+  span->end();
+  auto spans = sdk.exporter->finished_spans();
+  ASSERT_EQ(spans.size(), 1u);
+  const auto& s = spans[0];
+  EXPECT_EQ(s.name, "job2");
+  EXPECT_EQ(s.kind, SpanKind::kConsumer);
+  EXPECT_EQ(s.attributes.size(), 6u);
+  EXPECT_EQ(std::get<std::int64_t>(*find_attr(s.attributes, "a")), 2);
+  EXPECT_EQ(std::get<std::int64_t>(*find_attr(s.attributes, "user.id")), 42);
+  EXPECT_EQ(std::get<std::string>(*find_attr(s.attributes, "name")), "literal");
+  EXPECT_EQ(std::get<bool>(*find_attr(s.attributes, "ok")), true);
+  ASSERT_EQ(s.events.size(), 1u);
+  EXPECT_EQ(s.events[0].time_unix_nano, 1700000000ULL * 1000000000ULL);
+  EXPECT_LE(s.start_unix_nano, s.end_unix_nano);
+  EXPECT_TRUE(s.context.sampled());
+  EXPECT_FALSE(s.has_parent());
+  ASSERT_TRUE(s.scope);
+  EXPECT_EQ(s.scope->name, "kiq.test");
+  EXPECT_EQ(s.scope->version, "1.0");
+  ASSERT_TRUE(s.resource);
+  EXPECT_EQ(std::get<std::string>(*s.resource->find("telemetry.sdk.language")), "cpp");
+}
+
+TEST(Span, EndIsIdempotentAndFreezes) {
+  TestSdk sdk;
+  auto span = sdk.tracer->start_span("s");
+  span->end(Timestamp(std::chrono::seconds(2)));
+  span->end(Timestamp(std::chrono::seconds(3)));
+  span->set_attribute("late", 1);
+  span->add_event("late");
+  span->set_status(StatusCode::kError, "late");
+  span->update_name("late");
+  EXPECT_FALSE(span->is_recording());
+  EXPECT_TRUE(span->context().valid());  // context survives end()
+  auto spans = sdk.exporter->finished_spans();
+  ASSERT_EQ(spans.size(), 1u);
+  EXPECT_EQ(spans[0].end_unix_nano, 2000000000ULL);
+  EXPECT_EQ(spans[0].name, "s");
+  EXPECT_TRUE(spans[0].attributes.empty());
+  EXPECT_TRUE(spans[0].events.empty());
+  EXPECT_EQ(spans[0].status_code, StatusCode::kUnset);
+}
+
+TEST(Span, StatusPrecedence) {
+  TestSdk sdk;
+  auto a = sdk.tracer->start_span("a");
+  a->set_status(StatusCode::kError, "bad");
+  a->set_status(StatusCode::kUnset, "ignored");
+  a->end();
+  auto b = sdk.tracer->start_span("b");
+  b->set_status(StatusCode::kOk, "dropped description");
+  b->set_status(StatusCode::kError, "too late");
+  b->end();
+  auto c = sdk.tracer->start_span("c");
+  c->set_status(StatusCode::kError, "first");
+  c->set_status(StatusCode::kError, "second");
+  c->end();
+  auto d = sdk.tracer->start_span("d");
+  d->set_status(StatusCode::kError, "x");
+  d->set_status(StatusCode::kOk);
+  d->end();
+  auto spans = sdk.exporter->finished_spans();
+  ASSERT_EQ(spans.size(), 4u);
+  EXPECT_EQ(spans[0].status_code, StatusCode::kError);
+  EXPECT_EQ(spans[0].status_description, "bad");
+  EXPECT_EQ(spans[1].status_code, StatusCode::kOk);
+  EXPECT_EQ(spans[1].status_description, "");
+  EXPECT_EQ(spans[2].status_description, "second");
+  EXPECT_EQ(spans[3].status_code, StatusCode::kOk);
+  EXPECT_EQ(spans[3].status_description, "");
+}
+
+TEST(Span, AttributeLimitsDropNewAndCount) {
+  sdk::SpanLimits limits;
+  limits.attribute_count_limit = 2;
+  limits.attribute_value_length_limit = 3;
+  limits.event_count_limit = 1;
+  limits.link_count_limit = 1;
+  limits.attribute_per_event_count_limit = 1;
+  limits.attribute_per_link_count_limit = 1;
+  TestSdk sdk({.limits = limits});
+  SpanContext l1(TraceId::random(), SpanId::random(), TraceFlags(1), false);
+  SpanContext l2(TraceId::random(), SpanId::random(), TraceFlags(1), false);
+  auto span = sdk.tracer->start_span("s", {.links = {{l1, {{"x", 1.0}, {"y", 2.0}}}}});
+  span->set_attribute("a", "abcdef");
+  span->set_attribute("b", std::vector<std::string>{"12345", "ab"});
+  span->set_attribute("c", 1);  // dropped
+  span->set_attribute("a", "z");  // replacing is not dropping
+  span->add_event("e1", {{"k1", true}, {"k2", false}});
+  span->add_event("e2");  // dropped
+  span->add_link(l2);     // dropped
+  span->end();
+  auto s = sdk.exporter->finished_spans().at(0);
+  EXPECT_EQ(s.attributes.size(), 2u);
+  EXPECT_EQ(s.dropped_attributes_count, 1u);
+  EXPECT_EQ(std::get<std::string>(*find_attr(s.attributes, "a")), "z");
+  EXPECT_EQ(std::get<std::vector<std::string>>(*find_attr(s.attributes, "b")),
+            (std::vector<std::string>{"123", "ab"}));
+  ASSERT_EQ(s.events.size(), 1u);
+  EXPECT_EQ(s.dropped_events_count, 1u);
+  EXPECT_EQ(s.events[0].attributes.size(), 1u);
+  EXPECT_EQ(s.events[0].dropped_attributes_count, 1u);
+  ASSERT_EQ(s.links.size(), 1u);
+  EXPECT_EQ(s.dropped_links_count, 1u);
+  EXPECT_EQ(s.links[0].context, l1);
+  EXPECT_EQ(s.links[0].dropped_attributes_count, 1u);
+}
+
+TEST(Span, TruncationKeepsUtf8Whole) {
+  sdk::SpanLimits limits;
+  limits.attribute_value_length_limit = 2;
+  TestSdk sdk({.limits = limits});
+  auto span = sdk.tracer->start_span("s");
+  span->set_attribute("euro", "\xE2\x82\xAC");  // 3-byte char does not fit in 2
+  span->end();
+  EXPECT_EQ(std::get<std::string>(*find_attr(sdk.exporter->finished_spans()[0].attributes, "euro")), "");
+}
+
+TEST(Span, ParentChildAndTracestate) {
+  TestSdk sdk;
+  SpanContext remote(TraceId::random(), SpanId::random(), TraceFlags(1), true,
+                     *TraceState::parse("vendor=1"));
+  auto parent = sdk.tracer->start_span("parent", {.parent = remote});
+  {
+    Scope scope(parent);
+    auto child = sdk.tracer->start_span("child");
+    EXPECT_EQ(child->context().trace_id(), remote.trace_id());
+    EXPECT_EQ(child->context().trace_state().to_header(), "vendor=1");
+    child->end();
+    auto root = sdk.tracer->start_span("root", {.parent = kRoot});
+    EXPECT_NE(root->context().trace_id(), remote.trace_id());
+    root->end();
+  }
+  parent->end();
+  auto spans = sdk.exporter->finished_spans();
+  ASSERT_EQ(spans.size(), 3u);
+  EXPECT_EQ(spans[0].parent_span_id, parent->context().span_id());
+  EXPECT_FALSE(spans[0].parent_is_remote);
+  EXPECT_FALSE(spans[1].has_parent());
+  EXPECT_EQ(spans[2].parent_span_id, remote.span_id());
+  EXPECT_TRUE(spans[2].parent_is_remote);
+}
+
+TEST(Span, SampledOutParentGivesNonRecordingChild) {
+  TestSdk sdk;
+  SpanContext not_sampled(TraceId::random(), SpanId::random(), TraceFlags(0), true);
+  auto span = sdk.tracer->start_span("s", {.parent = not_sampled});
+  EXPECT_FALSE(span->is_recording());
+  EXPECT_TRUE(span->context().valid());
+  EXPECT_EQ(span->context().trace_id(), not_sampled.trace_id());
+  EXPECT_NE(span->context().span_id(), not_sampled.span_id());
+  EXPECT_FALSE(span->context().sampled());
+  span->end();
+  EXPECT_EQ(sdk.exporter->size(), 0u);
+}
+
+// Record-only spans go through processors but the built-in ones never export them.
+class RecordOnlySampler : public sdk::Sampler {
+ public:
+  sdk::SamplingResult should_sample(const SpanContext&, const TraceId&, std::string_view,
+                                    SpanKind, const Attributes&,
+                                    const std::vector<Link>&) const override {
+    return {sdk::SamplingDecision::kRecordOnly, {{"sampler.attr", std::int64_t{1}}}, std::nullopt};
+  }
+  std::string description() const override { return "RecordOnly"; }
+};
+
+TEST(Span, SimpleProcessorExportsOnlySampled) {
+  TestSdk sdk({.sampler = std::make_shared<RecordOnlySampler>()});
+  auto span = sdk.tracer->start_span("s");
+  EXPECT_TRUE(span->is_recording());
+  EXPECT_FALSE(span->context().sampled());
+  span->end();
+  EXPECT_EQ(sdk.exporter->size(), 0u);
+}
+
+TEST(Span, UntracedContextGivesNonRecordingSpans) {
+  TestSdk sdk;
+  Scope scope(current_context().with_untraced());
+  auto span = sdk.tracer->start_span("s");
+  EXPECT_FALSE(span->is_recording());
+  EXPECT_FALSE(span->context().sampled());
+  EXPECT_TRUE(span->context().valid());
+}
+
+TEST(InSpan, MakesSpanCurrentAndEndsIt) {
+  TestSdk sdk;
+  SpanContext seen;
+  int r = sdk.tracer->in_span("work", {.attributes = {{"k", std::int64_t{1}}}}, [&](Span& s) {
+    seen = current_span()->context();
+    EXPECT_EQ(seen, s.context());
+    return 5;
+  });
+  EXPECT_EQ(r, 5);
+  EXPECT_FALSE(current_span()->context().valid());
+  auto spans = sdk.exporter->finished_spans();
+  ASSERT_EQ(spans.size(), 1u);
+  EXPECT_EQ(spans[0].context, seen);
+  sdk.tracer->in_span("noargs", [] {});
+  EXPECT_EQ(sdk.exporter->size(), 2u);
+}
+
+TEST(InSpan, ExceptionRecordedStatusErrorRethrown) {
+  TestSdk sdk;
+  EXPECT_THROW(sdk.tracer->in_span("fail", [](Span&) { throw std::runtime_error("boom"); }),
+               std::runtime_error);
+  auto spans = sdk.exporter->finished_spans();
+  ASSERT_EQ(spans.size(), 1u);  // ended
+  const auto& s = spans[0];
+  EXPECT_EQ(s.status_code, StatusCode::kError);
+  EXPECT_EQ(s.status_description, "Unhandled exception of type: std::runtime_error");
+  ASSERT_EQ(s.events.size(), 1u);
+  EXPECT_EQ(s.events[0].name, "exception");
+  ASSERT_GE(s.events[0].attributes.size(), 2u);
+  EXPECT_EQ(s.events[0].attributes[0].key, "exception.type");
+  EXPECT_EQ(std::get<std::string>(s.events[0].attributes[0].value), "std::runtime_error");
+  EXPECT_EQ(std::get<std::string>(*find_attr(s.events[0].attributes, "exception.message")), "boom");
+  EXPECT_FALSE(current_span()->context().valid());
+}
+
+struct CustomError {};
+
+TEST(InSpan, NonStdExceptionStillRecorded) {
+  TestSdk sdk;
+  EXPECT_THROW(sdk.tracer->in_span("fail", [] { throw CustomError{}; }), CustomError);
+  auto s = sdk.exporter->finished_spans().at(0);
+  EXPECT_EQ(s.status_description, "Unhandled exception of type: kiq::otel::(anonymous namespace)::CustomError");
+  ASSERT_EQ(s.events.size(), 1u);
+}
+
+TEST(RecordException, DemangledTypeAndExtraAttributes) {
+  TestSdk sdk;
+  auto span = sdk.tracer->start_span("s");
+  span->record_exception(std::invalid_argument("bad arg"), {{"job.jid", "abc"}});
+  span->end();
+  auto spans = sdk.exporter->finished_spans();
+  const auto& e = spans.at(0).events.at(0);
+  EXPECT_EQ(std::get<std::string>(*find_attr(e.attributes, "exception.type")), "std::invalid_argument");
+  EXPECT_EQ(std::get<std::string>(*find_attr(e.attributes, "job.jid")), "abc");
+}
+
+TEST(Provider, ShutdownGivesNoopTracers) {
+  TestSdk sdk;
+  auto before = sdk.tracer;
+  EXPECT_TRUE(sdk.provider->shutdown());
+  EXPECT_FALSE(sdk.provider->shutdown());  // once
+  EXPECT_FALSE(sdk.provider->get_tracer("after")->start_span("s")->is_recording());
+  EXPECT_FALSE(before->start_span("s")->is_recording());
+}
+
+TEST(Provider, TracersCachedByScope) {
+  TestSdk sdk;
+  EXPECT_EQ(sdk.provider->get_tracer("a", "1"), sdk.provider->get_tracer("a", "1"));
+  EXPECT_NE(sdk.provider->get_tracer("a", "1"), sdk.provider->get_tracer("a", "2"));
+}
+
+TEST(Provider, UserResourceMergedOverDefault) {
+  TestSdk sdk({.resource = std::make_shared<const sdk::Resource>(
+                   Attributes{{"service.name", std::string("kiq-test")}})});
+  EXPECT_EQ(std::get<std::string>(*sdk.provider->resource().find("service.name")), "kiq-test");
+  EXPECT_EQ(std::get<std::string>(*sdk.provider->resource().find("telemetry.sdk.name")),
+            "opentelemetry");
+}
+
+}  // namespace
+}  // namespace kiq::otel
