@@ -13,15 +13,15 @@
 //     only ever handled by rule 1.
 // After a crash a job may therefore run twice (at-least-once); the jid identifies it.
 //
-// Thread-safety: OrphanRecovery is not thread-safe; the server calls it from one thread. The
-// free functions are thread-safe.
+// Rule 1 is the store's (Store::recover_orphans); this file adds rule 2. The server applies both
+// in recover_orphans(State&) (orphan_recovery.cpp), at start and every orphan_check_interval.
+//
+// Thread-safety: every function here is thread-safe.
 #pragma once
 
 #include <sys/types.h>
 
-#include <chrono>
 #include <cstddef>
-#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -52,32 +52,9 @@ struct ProcessLocation {
 };
 std::optional<ProcessLocation> location_of(const ProcessRecord& record);
 
-struct RecoveryCounts {
-  std::size_t expired = 0;     // jobs of processes whose heartbeat expired (rule 1)
-  std::size_t local_dead = 0;  // jobs of dead processes on this host (rule 2)
-  std::size_t total() const { return expired + local_dead; }
-};
-
-class OrphanRecovery {
- public:
-  // `self_identity` is never recovered. `logger` may be null (spdlog's default logger).
-  OrphanRecovery(Store& store, std::string self_identity, std::shared_ptr<spdlog::logger> logger);
-
-  // Applies both rules once. Store errors (Redis away) are logged once per outage and
-  // swallowed: the next call tries again.
-  RecoveryCounts run_once();
-
-  // Jittered delay until the next run_once (interval * [0.75, 1.25)), so that many servers
-  // started together do not all scan at the same moment.
-  static std::chrono::milliseconds next_delay(std::chrono::milliseconds interval);
-
- private:
-  std::size_t recover_dead_local();
-
-  Store& store_;
-  std::string self_;
-  std::shared_ptr<spdlog::logger> logger_;
-  bool failing_ = false;
-};
+// Rule 2: requeues the jobs of every process in `processes` that shares our scope and whose
+// pid is gone, then removes that process. Never touches `self`. Returns the jobs requeued.
+// Throws StoreError when the store is unreachable (the caller retries on its next round).
+std::size_t recover_dead_local_processes(Store& store, std::string_view self, spdlog::logger& logger);
 
 }  // namespace kiq::server

@@ -1,0 +1,39 @@
+// Fetcher: reliable, batched fetch from the store into the local job buffer.
+#include <fmt/format.h>
+
+#include "server/state.hpp"
+
+namespace kiq::server {
+
+namespace {
+std::size_t batch_size(const ServerOptions& o) {
+  if (o.fetch_batch > 0) return o.fetch_batch;
+  return static_cast<std::size_t>(std::max(1, o.concurrency / 2));
+}
+}  // namespace
+
+void run_fetcher(State& state) {
+  const std::size_t batch = batch_size(state.options);
+  bool outage = false;  // log a store outage once, not on every attempt
+  while (!state.quiet && !state.stopping) {
+    std::size_t space = state.buffer.wait_for_space(std::chrono::milliseconds(200));
+    if (space == 0) continue;
+    std::vector<FetchedJob> jobs;
+    try {
+      jobs = state.store->fetch(state.identity, state.queue_order.next(), std::min(space, batch),
+                                state.options.fetch_timeout);
+      if (outage) log_line(*state.logger, spdlog::level::info, "", "fetch: store reachable again");
+      outage = false;
+    } catch (const std::exception& e) {
+      if (!outage) log_line(*state.logger, spdlog::level::err, "", fmt::format("fetch failed: {}", e.what()));
+      outage = true;
+      state.sleep_for(std::chrono::seconds(1));
+      continue;
+    }
+    // Even if quiet/stop came meanwhile, the jobs go to the buffer: stop() requeues what no
+    // worker started, quiet lets the workers run them.
+    if (!jobs.empty()) state.buffer.push(std::move(jobs));
+  }
+}
+
+}  // namespace kiq::server

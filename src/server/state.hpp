@@ -1,0 +1,139 @@
+// Shared state of one Server: what the launcher, fetcher, processors, poller and heartbeat all
+// see. Private to src/server.
+//
+// Thread-safety: immutable fields are set before any thread starts; counters are atomics; the
+// job buffer and the running-jobs table have their own mutexes.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+
+#include "kiq/client.hpp"
+#include "kiq/retry.hpp"
+#include "kiq/server.hpp"
+#include "kiq/store.hpp"
+#include "server/queue_order.hpp"
+#include "server/stray_jobs.hpp"
+
+namespace kiq::server {
+
+// Fetched jobs waiting for a worker. Bounded so the fetcher never takes more than the workers
+// can start soon (everything here is still in the store's in-progress list).
+class JobBuffer {
+ public:
+  explicit JobBuffer(std::size_t capacity) : capacity_(capacity) {}
+
+  // Free slots; waits up to `timeout` for at least one (0 when closed or still full).
+  std::size_t wait_for_space(std::chrono::milliseconds timeout);
+  void push(std::vector<FetchedJob> jobs);
+  // Next job, or nullopt once closed (buffered jobs stay for take_all).
+  std::optional<FetchedJob> pop();
+  void close();
+  std::vector<FetchedJob> take_all();
+  // Copy of the buffered jobs (the stray-job sweep compares them with the store).
+  std::vector<FetchedJob> snapshot() const;
+  std::size_t size() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<FetchedJob> jobs_;
+  std::size_t capacity_;
+  bool closed_ = false;
+};
+
+// A job a worker is running: shown in <identity>:work, requeued if still running at the
+// shutdown deadline (then `abandoned`, and the worker drops its result).
+struct RunningJob {
+  FetchedJob fetched;
+  std::int64_t run_at = 0;
+  bool abandoned = false;
+};
+
+// Sidekiq-style log line: "<context>LEVEL: message" (see make_sidekiq_logger).
+void log_line(spdlog::logger& logger, spdlog::level::level_enum level, std::string_view context,
+              std::string_view message);
+
+struct State {
+  State(ServerOptions options, JobRegistry registry, std::shared_ptr<Store> store);
+
+  ServerOptions options;
+  JobRegistry registry;
+  std::shared_ptr<Store> store;
+  std::shared_ptr<spdlog::logger> logger;
+  Client client;
+  RetryPolicy retry_policy;
+  QueueOrder queue_order;
+  std::string identity;
+  std::string info_json;
+  double started_at = 0;
+
+  JobBuffer buffer;
+
+  std::atomic<bool> quiet{false};
+  std::atomic<bool> stopping{false};
+
+  std::atomic<std::int64_t> processed{0}, failed{0}, retried{0}, dead{0}, requeued{0}, recovered{0};
+  // Not yet written to stat:* by a heartbeat.
+  std::atomic<std::int64_t> unflushed_processed{0}, unflushed_failed{0};
+
+  // Own in-progress entries nothing holds any more (failed acks, lost fetch replies); swept by
+  // recover_orphans(), which only the heartbeat thread (and start(), before it) calls.
+  StraySweeper strays;
+
+  mutable std::mutex running_mu;
+  std::map<std::string, RunningJob> running;  // tid -> job
+
+  // Worker threads that have not exited yet (workers may outlive stop() when a job overruns
+  // the shutdown deadline: they hold the State through a shared_ptr).
+  std::mutex workers_mu;
+  std::condition_variable workers_cv;
+  std::vector<bool> worker_done;  // guarded by workers_mu
+  std::atomic<int> polling{0};    // > 0 while the poller moves popped entries
+
+  // Wakes the poller / heartbeat / launcher waits.
+  std::mutex wake_mu;
+  std::condition_variable wake_cv;
+  bool poll_requested = false;  // guarded by wake_mu
+
+  // Sleeps up to `d` or until stopping (or a poll request when `poll` is set); true if stopping.
+  bool sleep_for(std::chrono::milliseconds d, bool poll = false);
+  void wake_all();
+};
+
+// Worker thread body: runs jobs from the buffer until it is closed.
+void run_processor(State& state, std::string tid);
+// Processes one fetched job completely (run, then ack / retry / dead). Never throws.
+void process_job(State& state, const std::string& tid, const FetchedJob& fetched);
+
+// Fetcher thread body: fills the buffer until quiet or stopping.
+void run_fetcher(State& state);
+// Poller thread body: moves due retries and scheduled jobs to their queues until stopping.
+void run_scheduled_poller(State& state);
+// Moves every due entry of both sets now; returns how many jobs were enqueued.
+std::size_t enqueue_due_jobs(State& state, double now);
+// Heartbeat thread body; beats until stopping. Calls `on_signal` for TSTP/TERM/INT.
+void run_heartbeat(State& state, const std::function<void(std::string_view)>& on_signal);
+// One beat; returns the signal name popped from <identity>-signals, if any.
+std::optional<std::string> beat(State& state);
+// Info JSON of this process (Sidekiq's Launcher#to_data).
+std::string build_info_json(const State& state);
+// Orphan recovery (Store::recover_orphans); logs and counts what it recovered.
+std::size_t recover_orphans(State& state);
+// Requeues this process's own stray in-progress entries (see stray_jobs.hpp); called by
+// recover_orphans. Throws StoreError.
+std::size_t sweep_stray_jobs(State& state);
+// Resident set size of this process in KB.
+std::int64_t rss_kb();
+
+}  // namespace kiq::server
