@@ -115,6 +115,7 @@ class RedisConnection {
 };
 
 class RedisKeyValue;
+struct RedisScripts;
 
 // Thread-safety: every method may be called concurrently from any thread (the pool hands each
 // call its own connection).
@@ -189,6 +190,7 @@ class RedisStore final : public Store {
   RedisOptions options_;
   std::unique_ptr<RedisPool> pool_;
   std::unique_ptr<RedisKeyValue> kv_;
+  std::unique_ptr<RedisScripts> scripts_;  // Lua sources + cached SHAs (per store: no globals)
 };
 
 // make_redis_store(url, options): parse_redis_url + RedisStore.

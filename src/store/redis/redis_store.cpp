@@ -18,18 +18,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using Command = std::vector<std::string>;
 
-// One instance of each script per process: the SHA is the same for every store.
-redis_scripts::LuaScript& script(const char* source) {
-  static redis_scripts::LuaScript fetch(redis_scripts::kFetch);
-  static redis_scripts::LuaScript requeue(redis_scripts::kRequeue);
-  static redis_scripts::LuaScript recover(redis_scripts::kRecover);
-  static redis_scripts::LuaScript pop_due(redis_scripts::kPopDue);
-  if (source == redis_scripts::kFetch) return fetch;
-  if (source == redis_scripts::kRequeue) return requeue;
-  if (source == redis_scripts::kRecover) return recover;
-  return pop_due;
-}
-
 // Shortest representation that round-trips: scores keep full double precision.
 std::string score_str(double v) { return fmt::format("{}", v); }
 
@@ -140,7 +128,8 @@ RedisStore::RedisStore(RedisUrl url, RedisOptions options)
     : url_(std::move(url)),
       options_(options),
       pool_(std::make_unique<RedisPool>(url_, options_)),
-      kv_(std::make_unique<RedisKeyValue>(*pool_)) {}
+      kv_(std::make_unique<RedisKeyValue>(*pool_)),
+      scripts_(std::make_unique<RedisScripts>()) {}
 
 RedisStore::~RedisStore() = default;
 
@@ -197,7 +186,7 @@ std::vector<FetchedJob> RedisStore::fetch(std::string_view identity,
   const auto block_cap = std::max(std::chrono::milliseconds(1), options_.command_timeout / 2);
   auto c = pool_->lease();
   for (;;) {
-    auto jobs = to_jobs(script(redis_scripts::kFetch).run(*c, args));
+    auto jobs = to_jobs(scripts_->fetch.run(*c, args));
     if (!jobs.empty()) return jobs;
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     if (left.count() <= 0) return {};
@@ -217,7 +206,7 @@ std::vector<FetchedJob> RedisStore::fetch(std::string_view identity,
       std::vector<FetchedJob> out{{q, std::move(got.str)}};
       if (max > 1) {  // more may have arrived with it: top up the batch
         args[1] = std::to_string(max - 1);
-        auto more = to_jobs(script(redis_scripts::kFetch).run(*c, args));
+        auto more = to_jobs(scripts_->fetch.run(*c, args));
         out.insert(out.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
       }
       return out;
@@ -269,7 +258,7 @@ void RedisStore::requeue(std::string_view identity, std::span<const FetchedJob> 
     args.push_back(j.payload);
   }
   auto c = pool_->lease();
-  script(redis_scripts::kRequeue).run(*c, args);
+  scripts_->requeue.run(*c, args);
 }
 
 std::vector<FetchedJob> RedisStore::in_progress(std::string_view identity) {
@@ -293,7 +282,7 @@ std::size_t RedisStore::recover_orphans() {
   auto owners = c->command({"SMEMBERS", keys::kInProgressOwners}).check();
   std::size_t total = 0;
   for (const auto& id : owners.elements) {
-    auto n = script(redis_scripts::kRecover).run(*c, {id.str, "1"});
+    auto n = scripts_->recover.run(*c, {id.str, "1"});
     if (n.integer > 0) total += static_cast<std::size_t>(n.integer);
   }
   return total;
@@ -301,7 +290,7 @@ std::size_t RedisStore::recover_orphans() {
 
 std::size_t RedisStore::recover(std::string_view identity) {
   auto c = pool_->lease();
-  auto n = script(redis_scripts::kRecover).run(*c, {std::string(identity), "0"});
+  auto n = scripts_->recover.run(*c, {std::string(identity), "0"});
   return n.integer > 0 ? static_cast<std::size_t>(n.integer) : 0;
 }
 
@@ -310,7 +299,7 @@ std::size_t RedisStore::recover(std::string_view identity) {
 std::vector<std::string> RedisStore::pop_due(SortedSetName set, double now, std::size_t limit) {
   if (limit == 0) return {};
   auto c = pool_->lease();
-  auto r = script(redis_scripts::kPopDue)
+  auto r = scripts_->pop_due
                .run(*c, {keys::sorted_set(set), score_str(now), std::to_string(limit)});
   std::vector<std::string> out;
   out.reserve(r.elements.size());

@@ -39,3 +39,15 @@ extern const char* const kRecover;
 extern const char* const kPopDue;
 
 }  // namespace kiq::redis_scripts
+
+namespace kiq {
+
+// The scripts one RedisStore uses (each caches its SHA after the first SCRIPT LOAD).
+struct RedisScripts {
+  redis_scripts::LuaScript fetch{redis_scripts::kFetch};
+  redis_scripts::LuaScript requeue{redis_scripts::kRequeue};
+  redis_scripts::LuaScript recover{redis_scripts::kRecover};
+  redis_scripts::LuaScript pop_due{redis_scripts::kPopDue};
+};
+
+}  // namespace kiq
