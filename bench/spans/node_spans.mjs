@@ -1,7 +1,7 @@
 // Node side of `bench/run spans`: the same scenario with the official SDK
 // (@opentelemetry/sdk-trace-base 2.x): span start + 3 attributes + end, BatchSpanProcessor with
 // default options and an exporter whose export() only reports success.
-// Prints: RESULT node-sdk threads=<t> spans=<n> ns_per_span=<x>
+// Prints: RESULT node-sdk threads=<t> spans=<n> ns_per_span=<x> [cpu_ns_per_span=<c>]
 // With --threads T > 1, T worker_threads each run spans/T (ns_per_span = wall / total spans).
 //
 //   node node_spans.mjs [--spans N] [--threads T] [--warmup N]
@@ -45,10 +45,12 @@ async function runHere(n, warmup, startSignal) {
   makeSpans(tracer, warmup);
   await provider.forceFlush();
   if (startSignal) await startSignal();
+  const cpuBefore = process.cpuUsage();
   const start = process.hrtime.bigint();
   makeSpans(tracer, n);
   const elapsed = process.hrtime.bigint() - start;
-  return { elapsed, provider };
+  const cpu = process.cpuUsage(cpuBefore);
+  return { elapsed, provider, cpuNs: (cpu.user + cpu.system) * 1000 };
 }
 
 if (!isMainThread) {
@@ -64,9 +66,11 @@ if (!isMainThread) {
   const threads = arg('--threads', 1);
   const warmup = arg('--warmup', 200_000);
   let ns;
+  let cpu = null;  // process CPU time; only meaningful single-threaded
   if (threads === 1) {
-    const { elapsed, provider } = await runHere(spans, warmup);
+    const { elapsed, provider, cpuNs } = await runHere(spans, warmup);
     ns = Number(elapsed);
+    cpu = cpuNs;
     await provider.shutdown();
   } else {
     const per = Math.floor(spans / threads);
@@ -80,5 +84,6 @@ if (!isMainThread) {
     ns = Number(process.hrtime.bigint() - start);
   }
   const total = threads === 1 ? spans : Math.floor(spans / threads) * threads;
-  console.log(`RESULT node-sdk threads=${threads} spans=${total} ns_per_span=${(ns / total).toFixed(1)}`);
+  const cpuText = cpu === null ? '' : ` cpu_ns_per_span=${(cpu / total).toFixed(1)}`;
+  console.log(`RESULT node-sdk threads=${threads} spans=${total} ns_per_span=${(ns / total).toFixed(1)}${cpuText}`);
 }
