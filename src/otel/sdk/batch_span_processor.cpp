@@ -11,8 +11,31 @@
 
 namespace kiq::otel::sdk {
 
-// Design: a mutex-guarded vector with a reserved capacity of max_queue_size; the worker swaps
-// it with its own (equally reserved) vector, so on_end is a short critical section with no
+namespace {
+
+// A batch of span slots. Slots past `count` hold spans that were already exported: on_end
+// move-assigns a new span into such a slot, which frees the stale span's buffers on the ending
+// thread. Memory is thus allocated and freed on the same (span) thread, and the
+// export thread never frees span memory (cross-thread frees made glibc trim and re-fault pages,
+// which cost more than the whole rest of a span).
+struct Slots {
+  std::vector<SpanData> spans;
+  std::size_t count = 0;
+
+  void add(SpanData& span) {
+    if (count < spans.size()) {
+      spans[count] = std::move(span);
+    } else {
+      spans.push_back(std::move(span));
+    }
+    ++count;
+  }
+};
+
+}  // namespace
+
+// Design: a mutex-guarded slot vector with a reserved capacity of max_queue_size; the worker
+// swaps it with its own (equally reserved) one, so on_end is a short critical section with no
 // allocation, and the exporter runs without the lock.
 struct BatchSpanProcessor::State {
   std::shared_ptr<SpanExporter> exporter;
@@ -21,7 +44,7 @@ struct BatchSpanProcessor::State {
   std::mutex mu;
   std::condition_variable wake_worker;
   std::condition_variable progress;  // flushes completed / worker exited
-  std::vector<SpanData> queue;       // guarded by mu
+  Slots queue;                       // guarded by mu
   bool worker_signaled = false;      // a batch-size wakeup is pending (avoids repeat notifies)
   bool stop = false;
   bool worker_exited = false;
@@ -33,15 +56,15 @@ struct BatchSpanProcessor::State {
   std::atomic<std::uint64_t> exported{0};
 
   void run();
-  void export_batch(std::vector<SpanData>& batch);
+  void export_batch(Slots& batch);
 };
 
-void BatchSpanProcessor::State::export_batch(std::vector<SpanData>& batch) {
+void BatchSpanProcessor::State::export_batch(Slots& batch) {
   const std::size_t step = std::max<std::size_t>(1, options.max_export_batch_size);
-  for (std::size_t i = 0; i < batch.size(); i += step) {
-    std::size_t n = std::min(step, batch.size() - i);
+  for (std::size_t i = 0; i < batch.count; i += step) {
+    std::size_t n = std::min(step, batch.count - i);
     try {
-      if (exporter->export_spans(std::span<const SpanData>(batch.data() + i, n)) ==
+      if (exporter->export_spans(std::span<const SpanData>(batch.spans.data() + i, n)) ==
           ExportResult::kSuccess) {
         exported.fetch_add(n, std::memory_order_relaxed);
       }
@@ -52,22 +75,22 @@ void BatchSpanProcessor::State::export_batch(std::vector<SpanData>& batch) {
       internal::warn_once("bsp-export-threw", "span exporter threw (contract violation)");
     }
   }
-  batch.clear();
+  batch.count = 0;  // slots stay filled; on_end hands them back to span threads
 }
 
 void BatchSpanProcessor::State::run() {
-  std::vector<SpanData> batch;
-  batch.reserve(options.max_queue_size);
+  Slots batch;
+  batch.spans.reserve(options.max_queue_size);
   auto next_export = std::chrono::steady_clock::now() + options.schedule_delay;
   std::unique_lock lock(mu);
   while (true) {
     wake_worker.wait_until(lock, next_export, [&] {
-      return stop || queue.size() >= options.max_export_batch_size ||
+      return stop || queue.count >= options.max_export_batch_size ||
              flush_requested > flush_done;
     });
     const std::uint64_t flush_target = flush_requested;
     const bool stopping = stop;
-    batch.swap(queue);
+    std::swap(batch, queue);
     worker_signaled = false;
     lock.unlock();
 
@@ -78,8 +101,13 @@ void BatchSpanProcessor::State::run() {
     lock.lock();
     flush_done = flush_target;
     progress.notify_all();
-    if (stopping && queue.empty()) break;
+    if (stopping && queue.count == 0) break;
   }
+  // Stale exported spans are released here, once, on shutdown.
+  queue = Slots();
+  lock.unlock();
+  batch = Slots();
+  lock.lock();
   worker_exited = true;
   progress.notify_all();
 }
@@ -92,7 +120,7 @@ BatchSpanProcessor::BatchSpanProcessor(std::shared_ptr<SpanExporter> exporter,
       std::clamp<std::size_t>(options.max_export_batch_size, 1, options.max_queue_size);
   state_->exporter = std::move(exporter);
   state_->options = options;
-  state_->queue.reserve(options.max_queue_size);
+  state_->queue.spans.reserve(options.max_queue_size);
   if (!state_->exporter) {
     internal::warn("BatchSpanProcessor created without an exporter; spans are discarded");
     state_->shut_down = true;
@@ -114,15 +142,15 @@ void BatchSpanProcessor::on_end(SpanData&& span) {
   bool wake = false;
   {
     std::lock_guard lock(s.mu);
-    if (s.queue.size() >= s.options.max_queue_size) {
+    if (s.queue.count >= s.options.max_queue_size) {
       s.dropped.fetch_add(1, std::memory_order_relaxed);
       internal::warn_once("bsp-queue-full",
                           "BatchSpanProcessor queue full (max_queue_size={}): dropping spans",
                           s.options.max_queue_size);
       return;
     }
-    s.queue.push_back(std::move(span));
-    if (s.queue.size() >= s.options.max_export_batch_size && !s.worker_signaled) {
+    s.queue.add(span);
+    if (s.queue.count >= s.options.max_export_batch_size && !s.worker_signaled) {
       s.worker_signaled = true;
       wake = true;
     }
@@ -133,7 +161,7 @@ void BatchSpanProcessor::on_end(SpanData&& span) {
 bool BatchSpanProcessor::force_flush(std::chrono::milliseconds timeout) {
   State& s = *state_;
   std::unique_lock lock(s.mu);
-  if (s.worker_exited || !s.exporter) return s.queue.empty();
+  if (s.worker_exited || !s.exporter) return s.queue.count == 0;
   const std::uint64_t ticket = ++s.flush_requested;
   s.wake_worker.notify_one();
   return s.progress.wait_for(lock, timeout,

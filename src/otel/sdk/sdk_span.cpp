@@ -39,7 +39,9 @@ bool put_attribute(Attributes& attrs, std::string_view key, AttributeValue&& val
     }
   }
   if (attrs.size() >= count_limit) return true;
-  attrs.push_back(Attribute{std::string(key), std::move(value)});
+  Attribute& added = attrs.emplace_back();  // built in place: no temporary to move
+  added.key.assign(key.data(), key.size());
+  added.value = std::move(value);
   return false;
 }
 
