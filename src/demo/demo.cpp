@@ -7,7 +7,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <ostream>
+#include <iostream>
 #include <thread>
 
 #include <fmt/format.h>
