@@ -141,7 +141,7 @@ class OtlpHttpExporter::Impl {
   ExportResult export_spans(std::span<const SpanData> batch) {
     if (shutdown_.load()) return ExportResult::kFailure;
     if (batch.empty()) return ExportResult::kSuccess;  // never send an empty envelope
-    std::lock_guard lock(export_mutex_);
+    ExportSlot slot(*this);
     if (shutdown_.load()) return ExportResult::kFailure;
     if (!curl_) return fail(batch.size(), "libcurl could not be initialised");
 
@@ -161,14 +161,14 @@ class OtlpHttpExporter::Impl {
 
   bool shutdown(std::chrono::milliseconds timeout) {
     {
-      std::lock_guard lock(wait_mutex_);
+      std::lock_guard lock(mu_);
       shutdown_.store(true);
     }
-    wait_cv_.notify_all();
+    cv_.notify_all();
     // An export in flight notices the flag within curl's progress interval or at once when
     // waiting; wait for it so the handle is not freed under it.
-    std::unique_lock lock(export_mutex_, std::defer_lock);
-    return lock.try_lock_for(timeout);
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, timeout, [this] { return !busy_; });
   }
 
   const OtlpHttpExporterOptions& options() const { return options_; }
@@ -179,6 +179,29 @@ class OtlpHttpExporter::Impl {
   }
 
  private:
+  // Marks one export in progress (exports are serialized; shutdown waits for the slot).
+  // A mutex + flag rather than std::timed_mutex, whose timed lock TSan cannot follow.
+  class ExportSlot {
+   public:
+    explicit ExportSlot(Impl& impl) : impl_(impl) {
+      std::unique_lock lock(impl_.mu_);
+      impl_.cv_.wait(lock, [this] { return !impl_.busy_; });
+      impl_.busy_ = true;
+    }
+    ~ExportSlot() {
+      {
+        std::lock_guard lock(impl_.mu_);
+        impl_.busy_ = false;
+      }
+      impl_.cv_.notify_all();
+    }
+    ExportSlot(const ExportSlot&) = delete;
+    ExportSlot& operator=(const ExportSlot&) = delete;
+
+   private:
+    Impl& impl_;
+  };
+
   void append_header(const std::string& line) {
     curl_slist* list = curl_slist_append(headers_.get(), line.c_str());
     if (list != nullptr) {
@@ -273,8 +296,8 @@ class OtlpHttpExporter::Impl {
 
   // Sleeps `delay` unless shut down first; false when shut down.
   bool wait(std::chrono::milliseconds delay) {
-    std::unique_lock lock(wait_mutex_);
-    return !wait_cv_.wait_for(lock, delay, [this] { return shutdown_.load(); });
+    std::unique_lock lock(mu_);
+    return !cv_.wait_for(lock, delay, [this] { return shutdown_.load(); });
   }
 
   double random01() { return std::uniform_real_distribution<double>(0.0, 1.0)(rng_); }
@@ -320,10 +343,10 @@ class OtlpHttpExporter::Impl {
   std::unique_ptr<CURL, CurlDeleter> curl_;
   std::unique_ptr<curl_slist, CurlDeleter> headers_;
   std::atomic<bool> shutdown_{false};
-  std::timed_mutex export_mutex_;  // serializes exports; owns curl_ while held
-  std::mutex wait_mutex_;
-  std::condition_variable wait_cv_;
-  std::mt19937_64 rng_{std::random_device{}()};  // only used under export_mutex_
+  std::mutex mu_;                // guards busy_; with cv_ also wakes backoff waits on shutdown
+  std::condition_variable cv_;
+  bool busy_ = false;            // an export holds the ExportSlot (and so curl_)
+  std::mt19937_64 rng_{std::random_device{}()};  // only used inside an ExportSlot
   mutable std::mutex stats_mutex_;
   OtlpHttpExporterStats stats_;
   std::uint64_t dropped_at_outage_start_ = 0;
