@@ -7,9 +7,35 @@
 namespace kiq::examples::detail {
 namespace {
 
-void record_error(otel::Span& span, const std::exception& e) {
+// Like Tracer::in_span, but an exception the job already recorded (with its own message as the
+// status) is not recorded a second time on the way out.
+struct Recorded {
+  bool done = false;
+};
+
+void record_error(otel::Span& span, const std::exception& e, Recorded& recorded) {
   span.record_exception(e);
   span.set_status(otel::StatusCode::kError, e.what());
+  recorded.done = true;
+}
+
+template <class F>
+void in_recording_span(otel::Tracer& tracer, std::string_view name, otel::StartSpanOptions start, F&& fn) {
+  otel::SpanPtr span = tracer.start_span(name, std::move(start));
+  Recorded recorded;
+  try {
+    otel::Scope scope(span);
+    fn(*span, recorded);
+  } catch (...) {
+    if (!recorded.done) {
+      span->record_current_exception();
+      span->set_status(otel::StatusCode::kError,
+                       "Unhandled exception of type: " + otel::current_exception_type_name());
+    }
+    span->end();
+    throw;
+  }
+  span->end();
 }
 
 }  // namespace
@@ -19,10 +45,10 @@ void payment_processor(FakeWorld& w, JobContext& ctx, const Json& args) {
   const std::int64_t method_id = int_arg(kPaymentProcessorJob, args, 1, "payment_method_id");
   auto tracer = app_tracer();
 
-  tracer->in_span(
-      "payment.process",
+  in_recording_span(
+      *tracer, "payment.process",
       {.attributes = {{"order.id", order_id}, {"payment_method.id", method_id}}},
-      [&](otel::Span& span) {
+      [&](otel::Span& span, Recorded& recorded) {
         Order order = w.orders.find(order_id);
         PaymentMethod method = w.payment_methods.find(method_id);
         span.set_attribute("order.amount", order.total);
@@ -48,12 +74,12 @@ void payment_processor(FakeWorld& w, JobContext& ctx, const Json& args) {
             w.orders.update(order);
           });
         } catch (const TemporaryPaymentError& e) {
-          record_error(span, e);
+          record_error(span, e, recorded);
           span.set_attribute("payment.error.temporary", true);
           span.set_attribute("payment.error.retry", true);
           throw;  // the engine retries it
         } catch (const PermanentPaymentError& e) {
-          record_error(span, e);
+          record_error(span, e, recorded);
           span.set_attribute("payment.error.permanent", true);
           span.set_attribute("payment.error.retry", false);
           order.status = "payment_failed";
@@ -61,7 +87,7 @@ void payment_processor(FakeWorld& w, JobContext& ctx, const Json& args) {
           ctx.client().perform_async(kCustomerNotificationJob, Json::array({order.id, "payment_failed"}));
           // Handled: the job succeeds.
         } catch (const std::exception& e) {
-          record_error(span, e);
+          record_error(span, e, recorded);
           span.set_attribute("payment.error.unexpected", true);
           throw;
         }

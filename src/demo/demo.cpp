@@ -147,17 +147,18 @@ int run(const DemoOptions& options, std::ostream& out, std::ostream& err) {
   out << fmt::format(
       "kiq demo: the tutorial's jobs on the embedded store, {} workers, propagation '{}'\n"
       "          retry backoff and scheduled delays are scaled by {} (--time-scale): a 15 s retry "
-      "waits {:.2f} s\n",
+      "waits {:.2f} s,\n"
+      "          a report scheduled \"in 1 minute\" runs after {:.1f} s\n",
       options.concurrency, tracing::to_string(options.propagation), options.time_scale,
-      15 * options.time_scale);
+      15 * options.time_scale, 60 * options.time_scale);
   if (!endpoint.empty()) out << fmt::format("          spans also go to OTLP at {}\n", endpoint);
   out << '\n';
 
   bool finished = false;
   ServerStats stats;
   {
-    Server server(so, std::move(registry), store);
-    Client client(store, tracing::client_chain(to));
+    Server server(so, registry, store);
+    Client client(store, tracing::client_chain(to), &registry);  // per-job queues and retry
     auto web = guard.api_provider()->get_tracer("kiq-demo.web");
     server.start();
     enqueue_scenarios(client, *web, options.time_scale);

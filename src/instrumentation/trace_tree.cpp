@@ -72,10 +72,12 @@ std::string join_array(const std::vector<T>& values) {
 }
 
 std::string format_attributes(const otel::Attributes& attrs, const TreeOptions& options,
-                              bool compact, const Palette& p) {
+                              bool compact, const Palette& p, bool job_span = true) {
   std::string out;
   for (const auto& a : attrs) {
     if (compact && is_standard_job_attribute(a.key)) continue;
+    // Spans inside a job repeat its jid: shown once, on the job's own spans.
+    if (compact && !job_span && a.key == "sidekiq.job.jid") continue;
     if (a.key == "exception.stacktrace" && !options.show_stacktraces) continue;
     if (!out.empty()) out += "  ";
     out += p.dim(a.key + "=") + cut(format_value(a.value), options.max_value_chars);
@@ -110,7 +112,8 @@ struct Renderer {
     if (auto k = kind_name(s.kind); !k.empty()) line += "  " + p.kind(std::string(k));
     std::uint64_t dur = s.end_unix_nano > s.start_unix_nano ? s.end_unix_nano - s.start_unix_nano : 0;
     line += "  " + p.time(format_duration(dur));
-    std::string attrs = format_attributes(s.attributes, options, !options.all_attributes, p);
+    bool job_span = s.kind == SpanKind::kProducer || s.kind == SpanKind::kConsumer;
+    std::string attrs = format_attributes(s.attributes, options, !options.all_attributes, p, job_span);
     if (!attrs.empty()) line += "  " + attrs;
     add_line(prefix, line);
   }
@@ -151,12 +154,12 @@ struct Renderer {
 }  // namespace
 
 bool is_standard_job_attribute(std::string_view key) {
-  static constexpr std::array<std::string_view, 14> kStandard = {
+  static constexpr std::array<std::string_view, 15> kStandard = {
       "messaging.system", "messaging.destination", "messaging.destination_kind",
       "messaging.sidekiq.job_class", "messaging.message_id", "messaging.operation",
       "sidekiq.job.queue", "sidekiq.worker.name", "sidekiq.job.retry",
       "messaging.destination.name", "messaging.message.id", "messaging.operation.type",
-      "messaging.operation.name", "peer.service"};
+      "messaging.operation.name", "peer.service", "sidekiq.job.class"};
   return std::find(kStandard.begin(), kStandard.end(), key) != kStandard.end();
 }
 
