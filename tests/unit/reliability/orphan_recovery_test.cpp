@@ -1,6 +1,6 @@
-// OrphanRecovery's two rules (src/server/orphan_recovery.hpp) on the embedded store:
-// expired heartbeats on any host, and dead pids of this boot + pid namespace at once.
-#include "server/orphan_recovery.hpp"
+// Orphan recovery on the embedded store: rule 1 (expired heartbeats, any host: the store's
+// recover_orphans) and rule 2 (dead pids of this boot + pid namespace at once: orphan_rules.hpp).
+#include "server/orphan_rules.hpp"
 
 #include <sys/wait.h>
 #include <unistd.h>
@@ -50,8 +50,18 @@ void own_jobs(Store& store, const std::string& identity, int n) {
 class OrphanRecoveryTest : public ::testing::Test {
  protected:
   MemoryStore store;
-  OrphanRecovery recovery{store, "self:1:aaaaaaaaaaaa",
-                          std::make_shared<spdlog::logger>("null", std::make_shared<spdlog::sinks::null_sink_mt>())};
+  spdlog::logger logger{"null", std::make_shared<spdlog::sinks::null_sink_mt>()};
+  // What the server does every orphan_check_interval: rule 2, then rule 1.
+  struct Counts {
+    std::size_t local_dead = 0, expired = 0;
+    std::size_t total() const { return local_dead + expired; }
+  };
+  Counts run_once() {
+    Counts c;
+    c.local_dead = recover_dead_local_processes(store, "self:1:aaaaaaaaaaaa", logger);
+    c.expired = store.recover_orphans();
+    return c;
+  }
 };
 
 TEST_F(OrphanRecoveryTest, ScopeNamesBootAndPidNamespace) {
@@ -83,7 +93,7 @@ TEST_F(OrphanRecoveryTest, LocationOfReadsPidAndScopeAndRejectsJunk) {
 TEST_F(OrphanRecoveryTest, ExpiredProcessJobsComeBackFromAnyHost) {
   own_jobs(store, "elsewhere:77:bbbbbbbbbbbb", 3);  // never beat: its hash does not exist
   EXPECT_EQ(store.queue_size("default"), 0);
-  RecoveryCounts counts = recovery.run_once();
+  Counts counts = run_once();
   EXPECT_EQ(counts.expired, 3u);
   EXPECT_EQ(counts.local_dead, 0u);
   EXPECT_EQ(store.queue_size("default"), 3);
@@ -94,7 +104,7 @@ TEST_F(OrphanRecoveryTest, DeadLocalProcessIsRecoveredAtOnceDespiteLiveHeartbeat
   const std::string ghost = "here:1:cccccccccccc";
   beat(store, ghost, dead_pid(), local_process_scope());
   own_jobs(store, ghost, 2);
-  RecoveryCounts counts = recovery.run_once();
+  Counts counts = run_once();
   EXPECT_EQ(counts.local_dead, 2u);
   EXPECT_EQ(store.queue_size("default"), 2);
   EXPECT_TRUE(store.in_progress(ghost).empty());
@@ -105,7 +115,7 @@ TEST_F(OrphanRecoveryTest, LiveLocalProcessKeepsItsJobs) {
   const std::string live = "here:2:dddddddddddd";
   beat(store, live, ::getppid(), local_process_scope());
   own_jobs(store, live, 2);
-  EXPECT_EQ(recovery.run_once().total(), 0u);
+  EXPECT_EQ(run_once().total(), 0u);
   EXPECT_EQ(store.in_progress(live).size(), 2u);
 }
 
@@ -116,7 +126,7 @@ TEST_F(OrphanRecoveryTest, OtherScopeOrNoScopeWaitsForExpiry) {
   own_jobs(store, "there:3:eeeeeeeeeeee", 1);
   beat(store, "ruby:4:ffffffffffff", dead_pid(), "");
   own_jobs(store, "ruby:4:ffffffffffff", 1);
-  EXPECT_EQ(recovery.run_once().total(), 0u);
+  EXPECT_EQ(run_once().total(), 0u);
   EXPECT_EQ(store.in_progress("there:3:eeeeeeeeeeee").size(), 1u);
   EXPECT_EQ(store.in_progress("ruby:4:ffffffffffff").size(), 1u);
 }
@@ -124,15 +134,7 @@ TEST_F(OrphanRecoveryTest, OtherScopeOrNoScopeWaitsForExpiry) {
 TEST_F(OrphanRecoveryTest, NeverRecoversItself) {
   beat(store, "self:1:aaaaaaaaaaaa", dead_pid(), local_process_scope());
   own_jobs(store, "self:1:aaaaaaaaaaaa", 1);
-  EXPECT_EQ(recovery.run_once().total(), 0u);
-}
-
-TEST_F(OrphanRecoveryTest, NextDelayIsJitteredAroundTheInterval) {
-  for (int i = 0; i < 100; ++i) {
-    auto d = OrphanRecovery::next_delay(1000ms);
-    EXPECT_GE(d, 750ms);
-    EXPECT_LT(d, 1250ms);
-  }
+  EXPECT_EQ(run_once().total(), 0u);
 }
 
 }  // namespace
