@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -23,7 +24,12 @@ class TraceId {
   // 32 lowercase hex chars; uppercase or any other length -> nullopt.
   static std::optional<TraceId> from_hex(std::string_view hex);
 
-  bool valid() const;
+  bool valid() const {  // inline: checked several times per span start
+    std::uint64_t hi, lo;
+    std::memcpy(&hi, bytes_.data(), 8);
+    std::memcpy(&lo, bytes_.data() + 8, 8);
+    return (hi | lo) != 0;
+  }
   std::string to_hex() const;  // 32 lowercase hex chars
   void write_hex(char out[2 * kSize]) const;
   const std::array<std::uint8_t, kSize>& bytes() const { return bytes_; }
@@ -44,7 +50,11 @@ class SpanId {
   static SpanId random();
   static std::optional<SpanId> from_hex(std::string_view hex);  // 16 lowercase hex chars
 
-  bool valid() const;
+  bool valid() const {
+    std::uint64_t v;
+    std::memcpy(&v, bytes_.data(), 8);
+    return v != 0;
+  }
   std::string to_hex() const;
   void write_hex(char out[2 * kSize]) const;
   const std::array<std::uint8_t, kSize>& bytes() const { return bytes_; }

@@ -37,8 +37,6 @@ std::optional<TraceId> TraceId::from_hex(std::string_view hex) {
   return TraceId(b);
 }
 
-bool TraceId::valid() const { return any_nonzero(bytes_); }
-
 void TraceId::write_hex(char out[2 * kSize]) const {
   internal::encode_lower_hex(bytes_.data(), kSize, out);
 }
@@ -62,8 +60,6 @@ std::optional<SpanId> SpanId::from_hex(std::string_view hex) {
   if (!internal::decode_lower_hex(hex, b.data(), kSize)) return std::nullopt;
   return SpanId(b);
 }
-
-bool SpanId::valid() const { return any_nonzero(bytes_); }
 
 void SpanId::write_hex(char out[2 * kSize]) const {
   internal::encode_lower_hex(bytes_.data(), kSize, out);
