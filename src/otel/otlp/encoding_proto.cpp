@@ -8,12 +8,19 @@
 #include <vector>
 
 #include "otel/otlp/encoding.hpp"
+#include "otel/otlp/utf8.hpp"
 
 namespace kiq::otel::otlp {
 namespace {
 
 using pb::common::v1::AnyValue;
 using pb::common::v1::KeyValue;
+
+// A copy of `value` fit for a proto3 string (valid UTF-8; see utf8.hpp). The copy is what the
+// setter would make anyway, and it is moved in.
+std::string text(const std::string& value) {
+  return valid_utf8(value) ? value : to_valid_utf8(value);
+}
 
 template <typename T>
 void set_array(const std::vector<T>& values, AnyValue& out) {
@@ -28,7 +35,7 @@ void set_array(const std::vector<T>& values, AnyValue& out) {
     } else if constexpr (std::is_same_v<T, double>) {
       item->set_double_value(v);
     } else {
-      item->set_string_value(v);
+      item->set_string_value(text(v));
     }
   }
 }
@@ -44,7 +51,7 @@ void set_value(const AttributeValue& value, AnyValue& out) {
         } else if constexpr (std::is_same_v<T, double>) {
           out.set_double_value(v);
         } else if constexpr (std::is_same_v<T, std::string>) {
-          out.set_string_value(v);
+          out.set_string_value(text(v));
         } else {
           set_array(v, out);
         }
@@ -57,7 +64,7 @@ void set_attributes(const Attributes& attributes, Repeated& out) {
   out.Reserve(static_cast<int>(attributes.size()));
   for (const auto& attribute : attributes) {
     KeyValue* kv = out.Add();
-    kv->set_key(attribute.key);
+    kv->set_key(text(attribute.key));
     set_value(attribute.value, *kv->mutable_value());
   }
 }
@@ -71,9 +78,9 @@ void set_span(const sdk::SpanData& data, pb::trace::v1::Span& span) {
   const SpanContext& ctx = data.context;
   span.set_trace_id(as_bytes(ctx.trace_id().bytes()));
   span.set_span_id(as_bytes(ctx.span_id().bytes()));
-  if (!ctx.trace_state().empty()) span.set_trace_state(ctx.trace_state().to_header());
+  if (!ctx.trace_state().empty()) span.set_trace_state(ctx.trace_state().to_header());  // ASCII
   if (data.has_parent()) span.set_parent_span_id(as_bytes(data.parent_span_id.bytes()));
-  span.set_name(data.name);
+  span.set_name(text(data.name));
   span.set_kind(static_cast<pb::trace::v1::Span::SpanKind>(data.kind));
   span.set_start_time_unix_nano(data.start_unix_nano);
   span.set_end_time_unix_nano(data.end_unix_nano);
@@ -83,7 +90,7 @@ void set_span(const sdk::SpanData& data, pb::trace::v1::Span& span) {
   for (const auto& event : data.events) {
     auto* e = span.add_events();
     e->set_time_unix_nano(event.time_unix_nano);
-    e->set_name(event.name);
+    e->set_name(text(event.name));
     set_attributes(event.attributes, *e->mutable_attributes());
     e->set_dropped_attributes_count(event.dropped_attributes_count);
   }
@@ -103,7 +110,9 @@ void set_span(const sdk::SpanData& data, pb::trace::v1::Span& span) {
   span.set_dropped_links_count(data.dropped_links_count);
   auto* status = span.mutable_status();
   status->set_code(static_cast<pb::trace::v1::Status::StatusCode>(data.status_code));
-  if (data.status_code == StatusCode::kError) status->set_message(data.status_description);
+  if (data.status_code == StatusCode::kError) {
+    status->set_message(text(data.status_description));
+  }
   // For a root span "parent is remote" is known to be false: the has-is-remote bit is set.
   span.set_flags(span_flags(ctx.trace_flags(), data.has_parent() && data.parent_is_remote));
 }
@@ -112,16 +121,16 @@ void set_resource(const sdk::Resource* resource, pb::trace::v1::ResourceSpans& o
   auto* r = out.mutable_resource();
   if (resource == nullptr) return;
   set_attributes(resource->attributes(), *r->mutable_attributes());
-  out.set_schema_url(resource->schema_url());
+  out.set_schema_url(text(resource->schema_url()));
 }
 
 void set_scope(const sdk::InstrumentationScope* scope, pb::trace::v1::ScopeSpans& out) {
   auto* s = out.mutable_scope();
   if (scope == nullptr) return;
-  s->set_name(scope->name);
-  s->set_version(scope->version);
+  s->set_name(text(scope->name));
+  s->set_version(text(scope->version));
   set_attributes(scope->attributes, *s->mutable_attributes());
-  out.set_schema_url(scope->schema_url);
+  out.set_schema_url(text(scope->schema_url));
 }
 
 struct ResourceGroup {

@@ -266,6 +266,11 @@ class OtlpHttpExporter::Impl {
     curl_easy_setopt(c, CURLOPT_XFERINFODATA, &shutdown_);
 
     CURLcode code = curl_easy_perform(c);
+    long connects = 0;
+    if (curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &connects) == CURLE_OK && connects > 0) {
+      std::lock_guard lock(stats_mutex_);
+      stats_.connections_opened += static_cast<std::uint64_t>(connects);
+    }
     if (code != CURLE_OK) {
       attempt.kind = fatal_curl_error(code) ? Attempt::Kind::kFatal : Attempt::Kind::kRetryable;
       attempt.error = code == CURLE_WRITE_ERROR

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "otel/otlp/encoding.hpp"
+#include "otel/otlp/utf8.hpp"
 #include "unit/otlp/sample_spans.hpp"
 
 namespace kiq::otel::otlp {
@@ -243,6 +244,30 @@ TEST(OtlpProtoEncoding, SpanWithoutResourceOrScopeStillEncodes) {
   Request request = round_trip({data});
   EXPECT_EQ(only_span(request).name(), "span-1");
   EXPECT_EQ(request.resource_spans(0).resource().attributes_size(), 0);
+}
+
+TEST(OtlpProtoEncoding, InvalidUtf8IsRepairedSoTheBatchStaysDecodable) {
+  sdk::SpanData data = sample_span();
+  data.name = "bad\xff name";
+  data.attributes = {{"k\xc3", std::string("v\xed\xa0\x80")},  // truncated; a surrogate
+                     {"ok", std::string("h\xc3\xa9llo \xf0\x9f\x98\x80")}};
+  auto span = only_span(round_trip({data}));
+  EXPECT_EQ(span.name(), "bad\xef\xbf\xbd name");
+  ASSERT_EQ(span.attributes_size(), 2);
+  EXPECT_EQ(span.attributes(0).key(), "k\xef\xbf\xbd");
+  EXPECT_EQ(span.attributes(0).value().string_value(), "v\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+  EXPECT_EQ(span.attributes(1).value().string_value(), "h\xc3\xa9llo \xf0\x9f\x98\x80");
+}
+
+TEST(OtlpUtf8, Validation) {
+  EXPECT_TRUE(valid_utf8(""));
+  EXPECT_TRUE(valid_utf8("plain ascii"));
+  EXPECT_TRUE(valid_utf8("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80"));
+  EXPECT_FALSE(valid_utf8("\xc0\xaf"));          // overlong
+  EXPECT_FALSE(valid_utf8("\xed\xa0\x80"));      // surrogate
+  EXPECT_FALSE(valid_utf8("\xf4\x90\x80\x80"));  // above U+10FFFF
+  EXPECT_FALSE(valid_utf8("\xe2\x82"));          // truncated
+  EXPECT_EQ(to_valid_utf8("a\xff" "b"), "a\xef\xbf\xbd" "b");
 }
 
 TEST(OtlpProtoEncoding, EmptyBatchIsAnEmptyRequest) {

@@ -10,6 +10,7 @@
 
 #include <httplib.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <mutex>
 #include <stdexcept>
@@ -36,13 +37,15 @@ struct CapturedRequest {
 struct ScriptedResponse {
   ScriptedResponse(int status_ = 200, std::string body_ = {},
                    std::string content_type_ = "application/x-protobuf",
-                   std::vector<std::pair<std::string, std::string>> headers_ = {})
+                   std::vector<std::pair<std::string, std::string>> headers_ = {},
+                   std::chrono::milliseconds delay_ = {})
       : status(status_), body(std::move(body_)), content_type(std::move(content_type_)),
-        headers(std::move(headers_)) {}
+        headers(std::move(headers_)), delay(delay_) {}
   int status = 200;
   std::string body;
   std::string content_type = "application/x-protobuf";
   std::vector<std::pair<std::string, std::string>> headers;
+  std::chrono::milliseconds delay{0};  // answer this late (a slow collector)
 };
 
 class OtlpReceiver {
@@ -57,6 +60,7 @@ class OtlpReceiver {
         requests_.push_back(std::move(captured));
         if (next_ < script_.size()) reply = script_[next_++];
       }
+      if (reply.delay.count() > 0) std::this_thread::sleep_for(reply.delay);
       res.status = reply.status;
       for (const auto& [key, value] : reply.headers) res.set_header(key, value);
       res.set_content(reply.body, reply.content_type.c_str());

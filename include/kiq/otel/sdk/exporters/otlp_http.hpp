@@ -66,6 +66,7 @@ struct OtlpHttpExporterStats {
   std::uint64_t spans_rejected = 0;     // partial_success.rejected_spans reported by collectors
   std::uint64_t attempts = 0;           // HTTP requests tried (first tries and retries)
   std::uint64_t retries = 0;
+  std::uint64_t connections_opened = 0;  // new TCP connections (1 while keep-alive works)
   bool failing = false;                 // last export failed (an outage is in progress)
   std::string last_error;               // description of the most recent failure
 };
