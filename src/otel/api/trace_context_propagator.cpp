@@ -14,6 +14,34 @@ constexpr char kTracestate[] = "tracestate";
 // Flag bits kiq emits: sampled and (Level 2) random; the rest are reserved and cleared.
 constexpr std::uint8_t kKnownFlags = TraceFlags::kSampled | TraceFlags::kRandom;
 
+// W3C: vendors must propagate at least 512 chars of tracestate. Longer lists are cut by
+// removing whole entries, first those longer than 128 chars, then from the right.
+constexpr std::size_t kMaxTracestateChars = 512;
+constexpr std::size_t kLongMemberChars = 128;
+
+std::string tracestate_header(const TraceState& state) {
+  std::string full = state.to_header();
+  if (full.size() <= kMaxTracestateChars) return full;
+  std::vector<std::string> members;
+  std::size_t total = 0;
+  for (const auto& [k, v] : state.members()) {
+    std::string m = k + "=" + v;
+    if (m.size() > kLongMemberChars) continue;
+    total += m.size() + (members.empty() ? 0 : 1);
+    members.push_back(std::move(m));
+  }
+  while (total > kMaxTracestateChars && !members.empty()) {
+    total -= members.back().size() + (members.size() > 1 ? 1 : 0);
+    members.pop_back();
+  }
+  std::string out;
+  for (const auto& m : members) {
+    if (!out.empty()) out += ',';
+    out += m;
+  }
+  return out;
+}
+
 }  // namespace
 
 std::optional<SpanContext> TraceContextPropagator::parse_traceparent(std::string_view value) {
@@ -53,7 +81,10 @@ void TraceContextPropagator::inject(const Context& context, TextMapCarrier& carr
   const SpanContext& sc = context.span_context();
   if (!sc.valid()) return;
   carrier.set(kTraceparent, format_traceparent(sc));
-  if (!sc.trace_state().empty()) carrier.set(kTracestate, sc.trace_state().to_header());
+  if (!sc.trace_state().empty()) {
+    std::string header = tracestate_header(sc.trace_state());
+    if (!header.empty()) carrier.set(kTracestate, header);
+  }
 }
 
 Context TraceContextPropagator::extract(const TextMapCarrier& carrier,

@@ -188,6 +188,23 @@ TEST(TraceContextPropagator, InjectNothingForInvalidOrEmpty) {
   EXPECT_EQ(out.count("traceparent"), 1u);
 }
 
+TEST(TraceContextPropagator, LongTracestateTruncatedByWholeEntries) {
+  TraceState ts;
+  ts = ts.set("big", std::string(200, 'x'));  // > 128 chars: removed first
+  for (int i = 0; i < 30; ++i) ts = ts.set("k" + std::to_string(i), std::string(20, 'v'));
+  SpanContext sc(TraceId::random(), SpanId::random(), TraceFlags(1), false, ts);
+  std::map<std::string, std::string> out;
+  MapCarrier carrier(out);
+  P().inject(Context().with_span(make_non_recording_span(sc)), carrier);
+  const std::string& header = out["tracestate"];
+  EXPECT_LE(header.size(), 512u);
+  EXPECT_EQ(header.find("big="), std::string::npos);
+  EXPECT_EQ(header.rfind("k29=", 0), 0u);  // most recent (left-most) entries kept
+  auto parsed = TraceState::parse(header);
+  ASSERT_TRUE(parsed);
+  EXPECT_GT(parsed->size(), 10u);
+}
+
 TEST(LambdaCarrier, WorksAsGetterAndSetter) {
   std::map<std::string, std::string> store{{"traceparent", kValid}};
   LambdaCarrier carrier(
