@@ -6,6 +6,8 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <fmt/ostream.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
 
 #include "cli/commands.hpp"
 #include "kiq/kiq.hpp"
@@ -66,6 +68,10 @@ int run(const std::vector<std::string>& args, JobRegistry& jobs, std::ostream& o
 }
 
 int main(int argc, char** argv, JobRegistry& jobs, std::vector<Command> extra) {
+  // Library diagnostics (e.g. the Redis store's outage lines) go to stderr: stdout carries
+  // results that scripts read (jids, tables, JSON).
+  spdlog::set_default_logger(std::make_shared<spdlog::logger>(
+      "kiq", std::make_shared<spdlog::sinks::stderr_color_sink_mt>()));
   std::vector<std::string> args(argv + (argc > 0 ? 1 : 0), argv + argc);
   return run(args, jobs, std::cout, std::cerr, std::move(extra));
 }

@@ -30,8 +30,18 @@ void run_fetcher(State& state) {
       state.sleep_for(std::chrono::seconds(1));
       continue;
     }
-    // Even if quiet/stop came meanwhile, the jobs go to the buffer: stop() requeues what no
-    // worker started, quiet lets the workers run them.
+    // Quiet or stop came while the fetch was blocked: put the jobs straight back (Sidekiq's
+    // RPUSH when a job arrives at a stopping processor), so quiet takes nothing new at once.
+    if (!jobs.empty() && (state.quiet || state.stopping)) {
+      try {
+        state.store->requeue(state.identity, jobs);
+        state.requeued += static_cast<std::int64_t>(jobs.size());
+        break;
+      } catch (const std::exception& e) {
+        // Store away again: run them rather than leave them owned by nobody in this process.
+        log_line(*state.logger, spdlog::level::err, "", fmt::format("requeue after quiet failed: {}", e.what()));
+      }
+    }
     if (!jobs.empty()) state.buffer.push(std::move(jobs));
   }
 }
