@@ -19,6 +19,7 @@
 #include "kiq/otel/sdk/exporters/in_memory.hpp"
 #include "kiq/otel/sdk/simple_span_processor.hpp"
 #include "kiq/server.hpp"
+#include "kiq/store/memory.hpp"
 
 namespace kiq::demo {
 namespace {
@@ -143,7 +144,7 @@ int run(const DemoOptions& options, std::ostream& out, std::ostream& err) {
   so.log_jobs = false;
   tracing::install(so, to);
 
-  auto store = open_store("memory://");
+  std::shared_ptr<Store> store = std::make_shared<MemoryStore>();
   out << fmt::format(
       "kiq demo: the tutorial's jobs on the embedded store, {} workers, propagation '{}'\n"
       "          retry backoff and scheduled delays are scaled by {} (--time-scale): a 15 s retry "
