@@ -224,6 +224,12 @@ class OtlpHttpExporter::Impl {
       if (attempt.kind == Attempt::Kind::kSuccess) return succeed(spans, attempt);
       last_error = attempt.error;
       if (attempt.kind == Attempt::Kind::kFatal || shutdown_.load()) return fail(spans, last_error);
+      // While an outage is known (the previous export failed) an unreachable collector gets one
+      // attempt per batch: retrying every batch would keep the export thread (and a process
+      // shutting down) waiting on a collector that is simply not there.
+      if (attempt.status == 0 && outage_in_progress()) {
+        return fail(spans, fmt::format("{} (collector still unreachable; not retried)", last_error));
+      }
       if (retry >= options_.max_retries) {
         return fail(spans, fmt::format("{} (gave up after {} retries)", last_error, retry));
       }
@@ -303,6 +309,11 @@ class OtlpHttpExporter::Impl {
   bool wait(std::chrono::milliseconds delay) {
     std::unique_lock lock(mu_);
     return !cv_.wait_for(lock, delay, [this] { return shutdown_.load(); });
+  }
+
+  bool outage_in_progress() const {
+    std::lock_guard lock(stats_mutex_);
+    return stats_.failing;
   }
 
   double random01() { return std::uniform_real_distribution<double>(0.0, 1.0)(rng_); }

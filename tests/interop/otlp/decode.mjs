@@ -3,6 +3,8 @@
 // with what kiq's SDK recorded.
 //
 //   node decode.mjs <body.pb|body.json>... <expected.json>
+//   node decode.mjs --dump <body.pb|body.json>...   (prints the canonical form of each body as
+//        one JSON array per line, for other tests to assert on; exit 1 if a body fails to decode)
 //
 // *.pb  : ExportTraceServiceRequest.decode (binary protobuf)
 // *.json: OTLP/JSON -> hex ids turned into bytes -> ExportTraceServiceRequest.fromObject +
@@ -27,12 +29,14 @@ const protobuf = require('protobufjs/minimal');
 const Request = root.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
 
 const args = process.argv.slice(2);
-if (args.length < 2) {
-  console.error('usage: node decode.mjs <body.pb|body.json>... <expected.json>');
+const dump = args[0] === '--dump';
+if (dump ? args.length < 2 : args.length < 2) {
+  console.error('usage: node decode.mjs <body.pb|body.json>... <expected.json>\n' +
+                '       node decode.mjs --dump <body.pb|body.json>...');
   process.exit(2);
 }
-const expected = JSON.parse(readFileSync(args[args.length - 1], 'utf8'));
-const bodies = args.slice(0, -1);
+const expected = dump ? null : JSON.parse(readFileSync(args[args.length - 1], 'utf8'));
+const bodies = dump ? args.slice(1) : args.slice(0, -1);
 
 const hex = (b64) => Buffer.from(b64 || '', 'base64').toString('hex');
 const b64 = (hexStr) => Buffer.from(hexStr || '', 'hex').toString('base64');
@@ -207,6 +211,17 @@ function checkCoverage(c) {
 }
 
 let failed = false;
+if (dump) {
+  for (const file of bodies) {
+    try {
+      console.log(JSON.stringify(decode(file)));
+    } catch (e) {
+      failed = true;
+      console.error(`FAIL ${path.basename(file)}: ${e.message}`);
+    }
+  }
+  process.exit(failed ? 1 : 0);
+}
 for (const file of bodies) {
   try {
     const actual = decode(file);

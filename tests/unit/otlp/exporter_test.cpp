@@ -193,6 +193,34 @@ TEST(OtlpHttpExporter, AbsentReceiverIsRetriedThenFails) {
   EXPECT_TRUE(stats.failing);
 }
 
+TEST(OtlpHttpExporter, DuringAnOutageAnUnreachableCollectorIsNotRetried) {
+  auto options = OtlpHttpExporterOptions{};
+  options.endpoint = "http://127.0.0.1:" + std::to_string(testing::free_port()) + "/v1/traces";
+  options.timeout = 20s;
+  options.initial_backoff = 10ms;
+  options.max_retries = 2;
+  OtlpHttpExporter exporter(options);
+  auto batch = testing::sample_batch(1);
+  ::testing::internal::CaptureStderr();
+  EXPECT_EQ(exporter.export_spans(batch), ExportResult::kFailure);  // 3 attempts
+  EXPECT_EQ(exporter.export_spans(batch), ExportResult::kFailure);  // 1 attempt
+  EXPECT_EQ(exporter.export_spans(batch), ExportResult::kFailure);  // 1 attempt
+  ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(exporter.stats().attempts, 5u);
+}
+
+TEST(OtlpHttpExporter, RetryableStatusesAreStillRetriedDuringAnOutage) {
+  OtlpReceiver receiver;
+  receiver.script({{400}, {503}, {200}});
+  OtlpHttpExporter exporter(options_for(receiver));
+  auto batch = testing::sample_batch(1);
+  ::testing::internal::CaptureStderr();
+  EXPECT_EQ(exporter.export_spans(batch), ExportResult::kFailure);
+  EXPECT_EQ(exporter.export_spans(batch), ExportResult::kSuccess);  // 503 retried, then 200
+  ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(receiver.request_count(), 3u);
+}
+
 TEST(OtlpHttpExporter, AbsentReceiverFailsWithinTheTimeout) {
   auto options = OtlpHttpExporterOptions{};
   options.endpoint = "http://127.0.0.1:" + std::to_string(testing::free_port()) + "/v1/traces";

@@ -10,7 +10,9 @@
 //   plus jitter, honouring Retry-After (delta-seconds or HTTP-date). Every other HTTP status is a
 //   failure without retry. The whole call (all attempts and waits) is bounded by `timeout`.
 // - A collector that is down is reported once when failing starts and once when it recovers,
-//   never per batch. An empty batch sends nothing and succeeds.
+//   never per batch. While such an outage lasts, a collector that cannot be connected to gets
+//   a single attempt per batch (no retries), so a dead collector costs little and does not
+//   stretch process shutdown. An empty batch sends nothing and succeeds.
 // - Never throws; after shutdown() every export_spans() fails at once, and shutdown() aborts a
 //   transfer or backoff wait in progress.
 //
