@@ -30,7 +30,7 @@ const Request = root.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRe
 
 const args = process.argv.slice(2);
 const dump = args[0] === '--dump';
-if (dump ? args.length < 2 : args.length < 2) {
+if (args.length < 2) {
   console.error('usage: node decode.mjs <body.pb|body.json>... <expected.json>\n' +
                 '       node decode.mjs --dump <body.pb|body.json>...');
   process.exit(2);
