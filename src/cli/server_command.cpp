@@ -83,6 +83,7 @@ int run_server(Env& env, const ServerFlags& flags) {
       .quiet = [&] { if (Server* s = running.load()) s->quiet(); },
   });
 
+  spdlog::set_default_logger(options.logger);  // the store's connection messages: same format
   StoreChoice choice = resolve_store(flags.redis);
   std::shared_ptr<Store> store = open_store(choice);
   auto logger = options.logger;

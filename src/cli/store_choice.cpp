@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "cli/commands.hpp"
 
@@ -30,7 +31,7 @@ std::shared_ptr<Store> open_store(const StoreChoice& choice) {
   try {
     store->ping_us();  // fail now, with one clear line, rather than in the middle of a command
   } catch (const std::exception& e) {
-    throw StoreError(fmt::format("cannot reach Redis at {}: {}", store->describe(), e.what()));
+    throw StoreError(fmt::format("cannot reach Redis: {}", e.what()));
   }
   return store;
 }
@@ -42,6 +43,10 @@ void add_redis_option(CLI::App& cmd, std::string& url) {
 }
 
 std::shared_ptr<Store> open_shared_store(Env& env, const std::string& redis_flag) {
+  // Short-lived admin commands report a failure in one line themselves; the store's own
+  // reconnect warnings (spdlog's default logger, on stdout) would only duplicate it and could
+  // corrupt --json output.
+  spdlog::default_logger()->set_level(spdlog::level::err);
   StoreChoice choice = resolve_store(redis_flag);
   if (choice.embedded()) {
     env.err << "note: no --redis or REDIS_URL: using this process's own embedded store, which no "

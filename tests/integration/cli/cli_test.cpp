@@ -7,7 +7,6 @@
 
 #include "integration/cli/kiq_process.hpp"
 #include "kiq/kiq.hpp"
-#include "kiq/testing.hpp"
 #include "support/free_port.hpp"
 #include "support/redis_server.hpp"
 
@@ -91,27 +90,34 @@ TEST(CliEmbedded, EnqueueWithoutRedisNotesTheEmbeddedStore) {
   EXPECT_NE(r.err.find("embedded store"), std::string::npos) << r.err;
 }
 
+// Runs one registered job directly (no server) on an embedded store.
+void perform(const JobRegistry& jobs, Store& store, const std::string& name, Json args) {
+  const JobType* type = jobs.find(name);
+  ASSERT_NE(type, nullptr) << name;
+  Client client(std::shared_ptr<Store>(&store, [](Store*) {}));
+  Json job{{"class", name}, {"args", args}, {"jid", new_jid()}, {"queue", "default"}};
+  JobContext ctx(job, "default", type, client, store);
+  type->perform(ctx, ctx.args());
+}
+
 TEST(BuiltinJobs, BehaveAsDocumented) {
   JobRegistry jobs;
   cli::register_builtin_jobs(jobs);
-  for (const char* name : {"NoopJob", "FailingJob", "SleepJob", "MarkJob"}) {
-    EXPECT_NE(jobs.find(name), nullptr) << name;
-  }
-  testing::Harness h(jobs, testing::Mode::kInline);
-  h.client().perform_async("NoopJob", {1, "any", Json::object()});
-  h.client().perform_async("SleepJob", {1});
-  h.client().perform_async("MarkJob", {"marks", "a"});
-  h.client().perform_async("MarkJob", {"marks", 7});
-  EXPECT_TRUE(h.store().kv().sismember("marks", "a"));
-  EXPECT_TRUE(h.store().kv().sismember("marks", "7"));
+  MemoryStore store;
+  perform(jobs, store, "NoopJob", {1, "any", Json::object()});
+  perform(jobs, store, "SleepJob", {1});
+  perform(jobs, store, "MarkJob", {"marks", "a"});
+  perform(jobs, store, "MarkJob", {"marks", 7});
+  EXPECT_TRUE(store.kv().sismember("marks", "a"));
+  EXPECT_TRUE(store.kv().sismember("marks", "7"));
   try {
-    h.client().perform_async("FailingJob", {"boom"});
+    perform(jobs, store, "FailingJob", {"boom"});
     ADD_FAILURE() << "FailingJob did not throw";
   } catch (const std::runtime_error& e) {
     EXPECT_STREQ(e.what(), "boom");
   }
-  EXPECT_THROW(h.client().perform_async("SleepJob", {"soon"}), std::invalid_argument);
-  EXPECT_THROW(h.client().perform_async("MarkJob", {"only-set"}), std::invalid_argument);
+  EXPECT_THROW(perform(jobs, store, "SleepJob", {"soon"}), std::invalid_argument);
+  EXPECT_THROW(perform(jobs, store, "MarkJob", {"only-set"}), std::invalid_argument);
 }
 
 class CliRedis : public ::testing::Test {

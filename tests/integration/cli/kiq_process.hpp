@@ -36,9 +36,13 @@ inline CliResult run_cli(const std::vector<std::string>& args) {
   return r;
 }
 
-// The built `kiq` binary ($KIQ_BINARY_DIR/kiq, set by kiq_add_gtest).
+// The built `kiq` binary: $KIQ_BINARY_DIR/kiq (set by CTest), else the build dir compiled in
+// (so the test binaries also work when run directly).
 inline std::string kiq_binary() {
   const char* dir = std::getenv("KIQ_BINARY_DIR");
+#ifdef KIQ_TEST_BINARY_DIR
+  if (dir == nullptr) dir = KIQ_TEST_BINARY_DIR;
+#endif
   return std::string(dir != nullptr ? dir : ".") + "/kiq";
 }
 

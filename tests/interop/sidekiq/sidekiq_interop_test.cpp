@@ -27,6 +27,9 @@ using testing::wait_until;
 
 std::string source_dir() {
   const char* dir = std::getenv("KIQ_SOURCE_DIR");
+#ifdef KIQ_TEST_SOURCE_DIR
+  if (dir == nullptr) dir = KIQ_TEST_SOURCE_DIR;
+#endif
   return std::string(dir != nullptr ? dir : ".") + "/tests/interop/sidekiq";
 }
 
