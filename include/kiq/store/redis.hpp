@@ -8,6 +8,10 @@
 // Ruby's BasicFetch never reads these keys. Every move between a queue, an in-progress list and
 // a sorted set is one atomic Lua script or MULTI/EXEC, so a crash between two calls loses nothing.
 //
+// ack() uses group commit: acks arriving while another thread is sending are sent together in
+// the next pipeline (each caller still returns only once its own LREM is done), so N worker
+// threads acking at once cost one round trip, not N.
+//
 // Connections: a small pool of synchronous hiredis connections with connect/command timeouts.
 // A dropped connection is re-established with exponential backoff (min_backoff .. max_backoff);
 // operations during an outage throw kiq::StoreError quickly instead of hanging; the outage is
@@ -50,7 +54,7 @@ struct RedisUrl {
 RedisUrl parse_redis_url(std::string_view url);
 
 struct RedisOptions {
-  std::size_t pool_size = 5;                             // connections (>= 1)
+  std::size_t pool_size = 8;                             // connections (>= 1)
   std::chrono::milliseconds connect_timeout{2000};
   std::chrono::milliseconds command_timeout{5000};       // blocking waits are cut to fit
   std::chrono::milliseconds lease_timeout{10000};        // wait for a free pooled connection
@@ -116,6 +120,7 @@ class RedisConnection {
 
 class RedisKeyValue;
 struct RedisScripts;
+class RedisAckBatcher;
 
 // Thread-safety: every method may be called concurrently from any thread (the pool hands each
 // call its own connection).
@@ -191,6 +196,7 @@ class RedisStore final : public Store {
   std::unique_ptr<RedisPool> pool_;
   std::unique_ptr<RedisKeyValue> kv_;
   std::unique_ptr<RedisScripts> scripts_;  // Lua sources + cached SHAs (per store: no globals)
+  std::unique_ptr<RedisAckBatcher> acks_;  // group commit of concurrent ack() calls
 };
 
 // make_redis_store(url, options): parse_redis_url + RedisStore.

@@ -7,6 +7,8 @@
 
 #include "kiq/store.hpp"
 
+// In-progress lists get new jobs on the left and usually lose their oldest (acked first) on the
+// right, so acks use LREM <list> -1 <payload>: the scan starts at the tail, where the job is.
 namespace kiq::redis_keys {
 
 inline constexpr std::string_view kQueues = "queues";

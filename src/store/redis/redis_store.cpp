@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "kiq/store/redis.hpp"
+#include "store/redis/ack_batcher.hpp"
 #include "store/redis/key_value.hpp"
 #include "store/redis/keys.hpp"
 #include "store/redis/pool.hpp"
@@ -129,7 +130,8 @@ RedisStore::RedisStore(RedisUrl url, RedisOptions options)
       options_(options),
       pool_(std::make_unique<RedisPool>(url_, options_)),
       kv_(std::make_unique<RedisKeyValue>(*pool_)),
-      scripts_(std::make_unique<RedisScripts>()) {}
+      scripts_(std::make_unique<RedisScripts>()),
+      acks_(std::make_unique<RedisAckBatcher>(*pool_)) {}
 
 RedisStore::~RedisStore() = default;
 
@@ -215,15 +217,14 @@ std::vector<FetchedJob> RedisStore::fetch(std::string_view identity,
 }
 
 void RedisStore::ack(std::string_view identity, const FetchedJob& job) {
-  auto c = pool_->lease();
-  c->command({"LREM", keys::in_progress(identity, job.queue), "1", job.payload}).check();
+  acks_->ack(keys::in_progress(identity, job.queue), job.payload);
 }
 
 void RedisStore::ack_many(std::string_view identity, std::span<const FetchedJob> jobs) {
   if (jobs.empty()) return;
   auto c = pool_->lease();
   for (const auto& job : jobs) {
-    c->append({"LREM", keys::in_progress(identity, job.queue), "1", job.payload});
+    c->append({"LREM", keys::in_progress(identity, job.queue), "-1", job.payload});
   }
   std::string error;
   for (std::size_t i = 0; i < jobs.size(); ++i) {
@@ -236,14 +237,14 @@ void RedisStore::ack_many(std::string_view identity, std::span<const FetchedJob>
 void RedisStore::ack_and_retry(std::string_view identity, const FetchedJob& job, double at,
                                std::string_view payload) {
   auto c = pool_->lease();
-  transaction(*c, {{"LREM", keys::in_progress(identity, job.queue), "1", job.payload},
+  transaction(*c, {{"LREM", keys::in_progress(identity, job.queue), "-1", job.payload},
                    {"ZADD", "retry", score_str(at), std::string(payload)}});
 }
 
 void RedisStore::ack_and_kill(std::string_view identity, const FetchedJob& job, double now,
                               std::string_view payload, const DeadSetLimits& limits) {
   auto c = pool_->lease();
-  std::vector<Command> cmds{{"LREM", keys::in_progress(identity, job.queue), "1", job.payload},
+  std::vector<Command> cmds{{"LREM", keys::in_progress(identity, job.queue), "-1", job.payload},
                             {"ZADD", "dead", score_str(now), std::string(payload)}};
   add_dead_trims(cmds, now, limits);
   transaction(*c, cmds);

@@ -59,7 +59,7 @@ local n = 0
 for i = 2, #ARGV, 2 do
   local q = ARGV[i]
   local job = ARGV[i + 1]
-  if redis.call('LREM', 'kiq:inprogress|' .. id .. '|' .. q, 1, job) > 0 then
+  if redis.call('LREM', 'kiq:inprogress|' .. id .. '|' .. q, -1, job) > 0 then
     redis.call('RPUSH', 'queue:' .. q, job)
     redis.call('SADD', 'queues', q)
     n = n + 1

@@ -82,6 +82,40 @@ TEST(RedisReliability, ConcurrentFetchersNeverShareOrLoseAJob) {
   }
 }
 
+TEST(RedisReliability, ConcurrentAcksAreAllAppliedAndErrorsStayWithTheirCaller) {
+  if (!testing::redis_server_available()) GTEST_SKIP();
+  RedisServer redis;
+  auto store = make_redis_store(redis.url());
+  constexpr int kJobs = 1000;
+  std::vector<std::string> batch;
+  for (int i = 0; i < kJobs; ++i) batch.push_back(job(i));
+  store->push("default", batch);
+  std::vector<std::string> queues{"default"};
+  auto jobs = store->fetch("acker:1:x", queues, kJobs, std::chrono::milliseconds(0));
+  ASSERT_EQ(jobs.size(), static_cast<std::size_t>(kJobs));
+  // A list key of the wrong type: acks against it must fail for their caller only.
+  redis.command({"SET", "kiq:inprogress|acker:1:x|broken", "x"});
+  std::atomic<std::size_t> next{0};
+  std::atomic<int> errors{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      if (t == 0) {
+        try {
+          store->ack("acker:1:x", FetchedJob{"broken", job(0)});
+        } catch (const StoreError&) {
+          ++errors;
+        }
+      }
+      for (std::size_t i = next++; i < jobs.size(); i = next++) store->ack("acker:1:x", jobs[i]);
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(errors.load(), 1);
+  EXPECT_TRUE(store->in_progress("acker:1:x").empty());
+  EXPECT_EQ(redis.command({"LLEN", "kiq:inprogress|acker:1:x|default"}), "0");
+}
+
 TEST(RedisReliability, RacingOrphanRecoveryMovesEachJobOnce) {
   if (!testing::redis_server_available()) GTEST_SKIP();
   RedisServer redis;
