@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "otel/internal/log.hpp"
+#include "otel/internal/spin_lock.hpp"
 
 namespace kiq::otel::sdk {
 
@@ -34,18 +35,22 @@ struct Slots {
 
 }  // namespace
 
-// Design: a mutex-guarded slot vector with a reserved capacity of max_queue_size; the worker
-// swaps it with its own (equally reserved) one, so on_end is a short critical section with no
-// allocation, and the exporter runs without the lock.
+// Design: the queue is a slot vector with a reserved capacity of max_queue_size, guarded by a
+// spin lock (on_end's critical section is one move-assignment, no allocation, no syscall). The
+// worker swaps it with its own equally reserved vector and exports without any lock. Sleeping
+// and waking use a separate mutex + condition variables, touched by span threads only when a
+// batch fills up (once per batch).
 struct BatchSpanProcessor::State {
   std::shared_ptr<SpanExporter> exporter;
   BatchSpanProcessorOptions options;
 
-  std::mutex mu;
+  internal::SpinLock queue_lock;
+  Slots queue;                              // guarded by queue_lock
+  std::atomic<bool> worker_signaled{false};  // a batch-size wakeup is pending
+
+  std::mutex mu;  // guards the fields below; order: mu, then queue_lock
   std::condition_variable wake_worker;
   std::condition_variable progress;  // flushes completed / worker exited
-  Slots queue;                       // guarded by mu
-  bool worker_signaled = false;      // a batch-size wakeup is pending (avoids repeat notifies)
   bool stop = false;
   bool worker_exited = false;
   std::uint64_t flush_requested = 0;
@@ -57,6 +62,10 @@ struct BatchSpanProcessor::State {
 
   void run();
   void export_batch(Slots& batch);
+  std::size_t queued() {
+    std::lock_guard g(queue_lock);
+    return queue.count;
+  }
 };
 
 void BatchSpanProcessor::State::export_batch(Slots& batch) {
@@ -85,15 +94,17 @@ void BatchSpanProcessor::State::run() {
   std::unique_lock lock(mu);
   while (true) {
     wake_worker.wait_until(lock, next_export, [&] {
-      return stop || queue.count >= options.max_export_batch_size ||
-             flush_requested > flush_done;
+      return stop || worker_signaled.load() || flush_requested > flush_done;
     });
     const std::uint64_t flush_target = flush_requested;
     const bool stopping = stop;
-    std::swap(batch, queue);
-    worker_signaled = false;
     lock.unlock();
 
+    {
+      std::lock_guard g(queue_lock);
+      std::swap(batch, queue);
+      worker_signaled.store(false);
+    }
     export_batch(batch);
     if (flush_target > flush_done) exporter->force_flush(options.export_timeout);
     next_export = std::chrono::steady_clock::now() + options.schedule_delay;
@@ -101,11 +112,15 @@ void BatchSpanProcessor::State::run() {
     lock.lock();
     flush_done = flush_target;
     progress.notify_all();
-    if (stopping && queue.count == 0) break;
+    if (stopping && queued() == 0) break;
   }
-  // Stale exported spans are released here, once, on shutdown.
-  queue = Slots();
   lock.unlock();
+  // Stale exported spans are released here, once, on shutdown.
+  {
+    Slots stale;
+    std::lock_guard g(queue_lock);
+    std::swap(stale, queue);
+  }
   batch = Slots();
   lock.lock();
   worker_exited = true;
@@ -139,29 +154,33 @@ void BatchSpanProcessor::on_end(SpanData&& span) {
   if (!span.context.sampled()) return;
   State& s = *state_;
   if (s.shut_down.load(std::memory_order_relaxed)) return;
-  bool wake = false;
+  std::size_t queued;
+  bool added = false;
   {
-    std::lock_guard lock(s.mu);
-    if (s.queue.count >= s.options.max_queue_size) {
-      s.dropped.fetch_add(1, std::memory_order_relaxed);
-      internal::warn_once("bsp-queue-full",
-                          "BatchSpanProcessor queue full (max_queue_size={}): dropping spans",
-                          s.options.max_queue_size);
-      return;
-    }
-    s.queue.add(span);
-    if (s.queue.count >= s.options.max_export_batch_size && !s.worker_signaled) {
-      s.worker_signaled = true;
-      wake = true;
+    std::lock_guard lock(s.queue_lock);
+    queued = s.queue.count;
+    if (queued < s.options.max_queue_size) {
+      s.queue.add(span);
+      queued = s.queue.count;
+      added = true;
     }
   }
-  if (wake) s.wake_worker.notify_one();
+  if (!added && s.dropped.fetch_add(1, std::memory_order_relaxed) == 0) {
+    internal::warn("BatchSpanProcessor queue full (max_queue_size={}): dropping spans "
+                   "(reported once per processor; see dropped_spans())",
+                   s.options.max_queue_size);
+  }
+  if (queued >= s.options.max_export_batch_size && !s.worker_signaled.exchange(true)) {
+    // Taking mu orders this wakeup after the worker's predicate check (no lost wakeup).
+    { std::lock_guard lock(s.mu); }
+    s.wake_worker.notify_one();
+  }
 }
 
 bool BatchSpanProcessor::force_flush(std::chrono::milliseconds timeout) {
   State& s = *state_;
   std::unique_lock lock(s.mu);
-  if (s.worker_exited || !s.exporter) return s.queue.count == 0;
+  if (s.worker_exited || !s.exporter) return s.queued() == 0;
   const std::uint64_t ticket = ++s.flush_requested;
   s.wake_worker.notify_one();
   return s.progress.wait_for(lock, timeout,
