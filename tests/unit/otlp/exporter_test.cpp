@@ -331,6 +331,18 @@ TEST(OtlpHttpExporter, JsonPartialSuccessIsParsed) {
   EXPECT_EQ(exporter.stats().spans_rejected, 1u);
 }
 
+TEST(OtlpHttpExporter, OversizedResponseIsANonRetryableError) {
+  OtlpReceiver receiver;
+  receiver.script({{200, std::string(5u << 20, 'x'), "application/x-protobuf"}});
+  OtlpHttpExporter exporter(options_for(receiver));
+  auto batch = testing::sample_batch(1);
+  ::testing::internal::CaptureStderr();
+  EXPECT_EQ(exporter.export_spans(batch), ExportResult::kFailure);
+  ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(receiver.request_count(), 1u);
+  EXPECT_NE(exporter.stats().last_error.find("4 MiB"), std::string::npos) << exporter.stats().last_error;
+}
+
 TEST(OtlpHttpExporter, AfterShutdownExportFailsAtOnce) {
   OtlpReceiver receiver;
   OtlpHttpExporter exporter(options_for(receiver));
