@@ -87,6 +87,10 @@ std::string RedisServer::url(int db) const {
   return "redis://" + auth + "127.0.0.1:" + std::to_string(port_) + "/" + std::to_string(db);
 }
 
+std::string RedisServer::unix_url(int db) const {
+  return "unix://" + dir_.file("redis.sock") + "?db=" + std::to_string(db);
+}
+
 std::string RedisServer::log() const { return read_file(dir_.file("redis.log")); }
 
 void RedisServer::write_config() const {
@@ -104,6 +108,7 @@ void RedisServer::write_config() const {
     conf << "appendonly no\n";
   }
   if (!options_.password.empty()) conf << "requirepass " << options_.password << "\n";
+  if (options_.unix_socket) conf << "unixsocket " << dir_.file("redis.sock") << "\nunixsocketperm 700\n";
   for (const auto& line : options_.extra_config) conf << line << "\n";
 }
 

@@ -24,6 +24,7 @@ struct RedisServerOptions {
   // appendonly yes + appendfsync always, so a stop/kill + restart keeps every acknowledged write.
   bool persistence = false;
   std::string password;                  // requirepass, when non-empty
+  bool unix_socket = false;              // also listen on <dir>/redis.sock (see unix_url())
   std::vector<std::string> extra_config; // raw redis.conf lines
   std::string binary = "/usr/bin/redis-server";
   std::chrono::milliseconds start_timeout{10000};
@@ -44,6 +45,8 @@ class RedisServer {
   std::string host() const { return "127.0.0.1"; }
   // "redis://[:password@]127.0.0.1:<port>/<db>".
   std::string url(int db = 0) const;
+  // "unix://<dir>/redis.sock?db=<db>" (needs options.unix_socket).
+  std::string unix_url(int db = 0) const;
   const std::string& dir() const { return dir_.path().native(); }
   std::string log() const;  // contents of the server's log file
   bool running();

@@ -442,6 +442,19 @@ TEST(RedisStoreAuth, PasswordAndDatabaseOnEveryConnection) {
   }
 }
 
+TEST(RedisStoreUnixSocket, ConnectsThroughTheSocket) {
+  if (!testing::redis_server_available()) GTEST_SKIP();
+  testing::RedisServerOptions opt;
+  opt.unix_socket = true;
+  RedisServer redis(opt);
+  auto store = make_redis_store(redis.unix_url(2));
+  std::vector<std::string> p{job("u1")};
+  store->push("default", p);
+  EXPECT_EQ(store->queue_size("default"), 1);
+  EXPECT_EQ(redis.command({"EXISTS", "queue:default"}), "0");  // it went to db 2
+  EXPECT_EQ(store->describe(), redis.unix_url(2));
+}
+
 // ---- outages ----------------------------------------------------------------------------------
 
 // Collects kiq's log lines so the test can count outage messages.
