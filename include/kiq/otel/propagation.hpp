@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
@@ -39,7 +40,8 @@ class TextMapCarrier {
   }
 };
 
-// Adapter for std::map / std::unordered_map<std::string, std::string> (or compatible).
+// Adapter for std::map / std::unordered_map<std::string, std::string> (or compatible). A const
+// map gives an extract-only carrier (set() does nothing).
 template <class Map>
 class MapCarrier final : public TextMapCarrier {
  public:
@@ -50,7 +52,7 @@ class MapCarrier final : public TextMapCarrier {
     return std::string_view(it->second);
   }
   void set(std::string_view key, std::string_view value) override {
-    map_[std::string(key)] = std::string(value);
+    if constexpr (!std::is_const_v<Map>) map_[std::string(key)] = std::string(value);
   }
 
  private:

@@ -105,6 +105,14 @@ TEST(TraceContextPropagator, ExtractsIntoContext) {
   EXPECT_FALSE(ctx.span()->is_recording());
 }
 
+TEST(TraceContextPropagator, ConstMapCarrierExtracts) {
+  const std::map<std::string, std::string> headers{{"traceparent", kValid}};
+  MapCarrier carrier(headers);
+  EXPECT_TRUE(P().extract(carrier, Context()).span_context().valid());
+  carrier.set("x", "y");  // ignored
+  EXPECT_EQ(headers.size(), 1u);
+}
+
 TEST(TraceContextPropagator, InvalidTracestateKeepsTraceparent) {
   std::unordered_map<std::string, std::string> headers{{"traceparent", kValid},
                                                        {"tracestate", "BAD=1"}};
