@@ -1,8 +1,8 @@
 #include "kiq/otel/sdk/tracer_provider.hpp"
 
-#include <map>
 #include <mutex>
-#include <tuple>
+#include <string>
+#include <vector>
 
 #include "otel/internal/log.hpp"
 #include "otel/sdk/provider_state.hpp"
@@ -76,9 +76,15 @@ std::chrono::milliseconds remaining(Clock::time_point deadline) {
 
 }  // namespace
 
+// Few tracers per process, looked up often (instrumentation may call get_tracer per job): a
+// linear scan over string_views allocates nothing.
 struct TracerProvider::Tracers {
+  struct Entry {
+    std::string name, version, schema_url;
+    TracerPtr tracer;
+  };
   std::mutex mu;
-  std::map<std::tuple<std::string, std::string, std::string>, TracerPtr> tracers;
+  std::vector<Entry> entries;
 };
 
 TracerProvider::TracerProvider(TracerProviderOptions options) : shared_(std::make_shared<Shared>()) {
@@ -101,14 +107,15 @@ TracerPtr TracerProvider::get_tracer(std::string_view name, std::string_view ver
   if (is_shut_down()) return noop_tracer();
   if (name.empty()) internal::warn_once("tracer-name", "get_tracer called with an empty name");
   std::lock_guard lock(tracers_->mu);
-  auto key = std::make_tuple(std::string(name), std::string(version), std::string(schema_url));
-  auto& slot = tracers_->tracers[key];
-  if (!slot) {
-    slot = std::make_shared<SdkTracer>(
-        shared_, InstrumentationScope{std::string(name), std::string(version),
-                                      std::string(schema_url), {}});
+  for (const auto& e : tracers_->entries) {
+    if (e.name == name && e.version == version && e.schema_url == schema_url) return e.tracer;
   }
-  return slot;
+  auto tracer = std::make_shared<SdkTracer>(
+      shared_, InstrumentationScope{std::string(name), std::string(version),
+                                    std::string(schema_url), {}});
+  tracers_->entries.push_back(
+      {std::string(name), std::string(version), std::string(schema_url), tracer});
+  return tracer;
 }
 
 bool TracerProvider::force_flush(std::chrono::milliseconds timeout) {
