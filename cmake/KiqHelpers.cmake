@@ -21,6 +21,14 @@ function(kiq_add_gtest name)
   target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/src ${PROJECT_SOURCE_DIR}/tests)
   target_link_libraries(${name} PRIVATE ${ARG_LIBS} GTest::gtest GTest::gmock GTest::gtest_main Threads::Threads)
   include(GoogleTest)
-  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "${ARG_LABELS}"
-                       ENVIRONMENT "KIQ_SOURCE_DIR=${PROJECT_SOURCE_DIR};KIQ_BINARY_DIR=${PROJECT_BINARY_DIR}")
+  # gtest_discover_tests flattens list-valued PROPERTIES (the ';' in ENVIRONMENT split it, and an
+  # empty LABELS shifted every value: tests were labelled "ENVIRONMENT"). So the environment comes
+  # from an `env` launcher (used for discovery and runs) and LABELS is passed only when given.
+  set_property(TARGET ${name} PROPERTY CROSSCOMPILING_EMULATOR
+               env KIQ_SOURCE_DIR=${PROJECT_SOURCE_DIR} KIQ_BINARY_DIR=${PROJECT_BINARY_DIR})
+  set(props "")
+  if(ARG_LABELS)
+    set(props PROPERTIES LABELS "${ARG_LABELS}")
+  endif()
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 ${props})
 endfunction()
