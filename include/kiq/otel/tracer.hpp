@@ -1,6 +1,13 @@
 // Tracer: starts spans (OpenTelemetry trace API), and in_span(), the Ruby-style helper that runs
 // a function inside a current span.
 //
+//   auto tracer = kiq::otel::get_tracer("billing", "1.0");
+//   double total = tracer->in_span("charge", {.kind = SpanKind::kInternal}, [&](Span& span) {
+//     span.set_attribute("user.id", 42);
+//     span.add_event("card.validated");
+//     return charge(card);  // an exception here is recorded, the span ends with Error status
+//   });
+//
 // Thread-safety: Tracer implementations are thread-safe; one tracer is shared by all threads.
 #pragma once
 
