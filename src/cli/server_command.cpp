@@ -10,6 +10,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/signal_watcher.hpp"
+#include "cli/tracing_setup.hpp"
 #include "kiq/kiq.hpp"
 
 namespace kiq::cli {
@@ -84,6 +85,7 @@ int run_server(Env& env, const ServerFlags& flags) {
   });
 
   spdlog::set_default_logger(options.logger);  // the store's connection messages: same format
+  otel::sdk::TracingGuard tracing = setup_server_tracing(options);  // after the signal mask
   StoreChoice choice = resolve_store(flags.redis);
   std::shared_ptr<Store> store = open_store(choice);
   auto logger = options.logger;
@@ -110,12 +112,14 @@ void install_server(CLI::App& app, Env& env, Dispatch& dispatch) {
   auto flags = std::make_shared<ServerFlags>();
   CLI::App* cmd = app.add_subcommand(
       "server", "Runs jobs until SIGTERM/SIGINT (graceful stop) or SIGTSTP (quiet)");
+  // A repeated single-value option: the last one wins (scripts append overrides).
+  cmd->option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   cmd->add_option("-c,--concurrency", flags->concurrency, "Worker threads")
       ->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("-q,--queue", flags->queues,
                   "Queue to process, as name or name,weight; repeatable, in priority order "
                   "(default: default)")
-      ->allow_extra_args(false);
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)->allow_extra_args(false);
   cmd->add_option("-t,--timeout", flags->timeout_s,
                   "Seconds running jobs get to finish on stop before they go back to their queue")
       ->capture_default_str()->check(CLI::NonNegativeNumber);
@@ -123,7 +127,7 @@ void install_server(CLI::App& app, Env& env, Dispatch& dispatch) {
   cmd->add_flag("--strict", flags->strict, "Strict queue priority, ignoring weights");
   cmd->add_option("--tag", flags->tag, "Tag shown in Sidekiq's Web UI for this process");
   cmd->add_option("--label", flags->labels, "Label shown in the Web UI; repeatable")
-      ->allow_extra_args(false);
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)->allow_extra_args(false);
   cmd->add_option("--poll-interval", flags->poll_interval_s,
                   "Average seconds between scheduled/retry polls (default: Sidekiq's rule, "
                   "5 s x number of processes)")

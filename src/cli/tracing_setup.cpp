@@ -1,0 +1,39 @@
+// Tracing for `kiq server` (see tracing_setup.hpp).
+#include "cli/tracing_setup.hpp"
+
+#include <cstdlib>
+#include <string_view>
+
+#include "kiq/tracing.hpp"
+
+namespace kiq::cli {
+namespace {
+
+bool env_set(const char* name) {
+  const char* v = std::getenv(name);
+  return v && *v;
+}
+
+}  // namespace
+
+bool tracing_requested_by_env() {
+  return env_set("OTEL_TRACES_EXPORTER") || env_set("OTEL_EXPORTER_OTLP_ENDPOINT") ||
+         env_set("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
+}
+
+otel::sdk::TracingGuard setup_server_tracing(ServerOptions& options) {
+  otel::sdk::TracingGuard guard;
+  if (tracing_requested_by_env()) {
+    otel::sdk::ConfigureOptions co;
+    const char* attrs = std::getenv("OTEL_RESOURCE_ATTRIBUTES");
+    bool named = env_set("OTEL_SERVICE_NAME") ||
+                 (attrs && std::string_view(attrs).find("service.name=") != std::string_view::npos);
+    if (!named) co.service_name = "kiq";
+    co.extra_processors = {tracing::make_job_attributes_processor()};
+    guard = otel::sdk::configure(std::move(co));
+  }
+  tracing::install(options);
+  return guard;
+}
+
+}  // namespace kiq::cli

@@ -1,0 +1,22 @@
+// Tracing for `kiq server` (owned by the tracing instrumentation, src/instrumentation): the
+// job-tracing middleware is always installed (inert while no tracer provider is set); the SDK is
+// configured from the OTEL_* environment only when the user asks for export, so a plain
+// `kiq server` never tries to reach a collector.
+#pragma once
+
+#include "kiq/otel/sdk/configure.hpp"
+#include "kiq/server.hpp"
+
+namespace kiq::cli {
+
+// True when OTEL_TRACES_EXPORTER, OTEL_EXPORTER_OTLP_ENDPOINT or
+// OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set (non-empty).
+bool tracing_requested_by_env();
+
+// Configures the SDK (configure(): exporters, sampler, resource, propagators from the
+// environment; service.name "kiq" unless the environment names one) when requested, adds the
+// job-attributes processor, and installs the tracing middleware into `options`. Call after the
+// signal mask is set: the batch processor starts a thread. The guard flushes on destruction.
+otel::sdk::TracingGuard setup_server_tracing(ServerOptions& options);
+
+}  // namespace kiq::cli
