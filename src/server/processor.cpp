@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "core/run_job.hpp"
+#include "server/payload.hpp"
 #include "server/state.hpp"
 
 namespace kiq::server {
@@ -146,11 +147,12 @@ void handle_failure(State& state, const FetchedJob& fetched, const Json& job, co
 }  // namespace
 
 void process_job(State& state, const std::string& tid, const FetchedJob& fetched) {
-  Json parsed = Json::parse(fetched.payload, nullptr, false);
-  if (parsed.is_discarded()) {
-    kill_invalid(state, fetched, nullptr, "job payload is not valid JSON");
+  ParsedPayload payload = parse_payload(fetched.payload);  // invalid or too deep: a clear error
+  if (!payload.ok()) {
+    kill_invalid(state, fetched, nullptr, payload.error);
     return;
   }
+  Json parsed = std::move(payload.job);
   if (std::string problem = validation_error(parsed); !problem.empty()) {
     kill_invalid(state, fetched, &parsed, problem);
     return;
