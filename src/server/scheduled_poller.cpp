@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "server/payload.hpp"
 #include "server/state.hpp"
 
 namespace kiq::server {
@@ -42,7 +43,8 @@ std::chrono::milliseconds initial_wait(State& state) {
 
 // A due entry that cannot be pushed (not JSON, not a job) goes to the dead set, never lost.
 void bury(State& state, const std::string& payload, const std::string& error, double now) {
-  Json parsed = Json::parse(payload, nullptr, false);
+  // Too deep to copy safely: keep it only as the raw string (see payload.hpp).
+  Json parsed = json_depth(payload) > kMaxJsonDepth ? Json() : Json::parse(payload, nullptr, false);
   Json job = parsed.is_object() ? parsed
                                 : Json{{"class", "kiq::InvalidJob"}, {"args", Json::array()},
                                        {"jid", new_jid()}, {"retry", false},
@@ -61,11 +63,12 @@ std::size_t enqueue_set(State& state, SortedSetName set, PushOrigin origin, doub
   for (;;) {
     auto due = state.store->pop_due(set, now, kPopLimit);
     for (const auto& payload : due) {
-      Json job = Json::parse(payload, nullptr, false);
-      if (job.is_discarded()) {
-        bury(state, payload, "scheduled entry is not valid JSON", now);
+      ParsedPayload parsed = parse_payload(payload);
+      if (!parsed.ok()) {
+        bury(state, payload, "scheduled " + parsed.error, now);
         continue;
       }
+      Json job = std::move(parsed.job);
       try {
         state.client.push(std::move(job), origin);
         ++moved;

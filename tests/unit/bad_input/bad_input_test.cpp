@@ -167,6 +167,38 @@ TEST_P(BadInputTest, EveryNastyEntryEndsInTheDeadSetSayingWhatWasWrong) {
   server.stop();
 }
 
+TEST_P(BadInputTest, BadScheduledAndRetryEntriesGoToTheDeadSetToo) {
+  ServerOptions options;
+  options.concurrency = 1;
+  options.log_jobs = false;
+  options.logger = make_null_logger();
+  options.poll_interval_average = 100ms;
+  options.initial_poll_delay = 0ms;
+  Server server(std::move(options), JobRegistry{}, store_);
+  double past = epoch_now() - 10;
+  store_->add(SortedSetName::kSchedule, past, "not json at all");
+  store_->add(SortedSetName::kRetry, past, std::string(5000, '[') + std::string(5000, ']'));
+  store_->add(SortedSetName::kSchedule, past, R"({"class":"X","args":"nope","jid":"s"})");
+  server.start();
+  ASSERT_TRUE(server.drain(60s));
+  EXPECT_EQ(store_->size(SortedSetName::kSchedule), 0);
+  EXPECT_EQ(store_->size(SortedSetName::kRetry), 0);
+  std::vector<ScoredPayload> dead = store_->range(SortedSetName::kDead, 0, 10);
+  ASSERT_EQ(dead.size(), 3u);
+  std::string all;
+  for (const ScoredPayload& d : dead) {
+    Json job = Json::parse(d.payload, nullptr, false);
+    ASSERT_TRUE(job.is_object());
+    EXPECT_EQ(job.value("error_class", ""), "kiq::InvalidJob");
+    all += job.value("error_message", "") + "\n";
+  }
+  EXPECT_NE(all.find("not valid JSON"), std::string::npos) << all;
+  EXPECT_NE(all.find("deeper than"), std::string::npos) << all;
+  EXPECT_NE(all.find("args"), std::string::npos) << all;
+  EXPECT_TRUE(server.running());
+  server.stop();
+}
+
 INSTANTIATE_TEST_SUITE_P(Stores, BadInputTest, ::testing::Values("memory", "redis"));
 
 TEST(Payload, DepthIgnoresBracketsInStringsAndStopsAtTheLimit) {
