@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
+#include <new>
 #include <set>
 #include <string>
 #include <strings.h>
@@ -22,6 +23,19 @@ LogLevel level_from_env() {
 }
 
 std::atomic<std::size_t> g_warnings{0};
+
+struct Reported {
+  std::mutex mu;
+  std::set<std::string, std::less<>> seen;
+};
+
+// Never destroyed: SDK threads (a batch processor flushing while the global provider is torn
+// down at exit) may still log after other statics are gone.
+Reported& reported() {
+  alignas(Reported) static unsigned char storage[sizeof(Reported)];
+  static Reported* r = ::new (storage) Reported();
+  return *r;
+}
 
 const char* level_name(LogLevel l) {
   switch (l) {
@@ -45,13 +59,12 @@ void log(LogLevel level, std::string_view message) {
 }
 
 bool first_report(std::string_view key) {
-  static std::mutex mu;
-  static std::set<std::string, std::less<>> seen;
   constexpr std::size_t kMaxKeys = 1024;  // bound memory if keys are unbounded (e.g. URLs)
-  std::lock_guard lock(mu);
-  if (seen.find(key) != seen.end()) return false;
-  if (seen.size() >= kMaxKeys) return false;
-  seen.emplace(key);
+  Reported& r = reported();
+  std::lock_guard lock(r.mu);
+  if (r.seen.find(key) != r.seen.end()) return false;
+  if (r.seen.size() >= kMaxKeys) return false;
+  r.seen.emplace(key);
   return true;
 }
 

@@ -1,7 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <stdexcept>
 
+#include "kiq/otel/sdk/batch_span_processor.hpp"
 #include "kiq/otel/tracer_provider.hpp"
 #include "test_util.hpp"
 
@@ -317,6 +319,38 @@ TEST(Provider, UserResourceMergedOverDefault) {
   EXPECT_EQ(std::get<std::string>(*sdk.provider->resource().find("service.name")), "kiq-test");
   EXPECT_EQ(std::get<std::string>(*sdk.provider->resource().find("telemetry.sdk.name")),
             "opentelemetry");
+}
+
+}  // namespace
+}  // namespace kiq::otel
+
+namespace kiq::otel {
+namespace {
+
+// Prints what it exports, so a death test can see spans flushed during process exit.
+class StderrExporter : public sdk::SpanExporter {
+ public:
+  sdk::ExportResult export_spans(std::span<const sdk::SpanData> batch) override {
+    for (const auto& s : batch) std::fprintf(stderr, "exported %s\n", s.name.c_str());
+    return sdk::ExportResult::kSuccess;
+  }
+  bool shutdown(std::chrono::milliseconds) override { return true; }
+};
+
+TEST(GlobalProviderDeathTest, BatchFlushedWhenProcessExits) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        auto bsp = std::make_shared<sdk::BatchSpanProcessor>(
+            std::make_shared<StderrExporter>(),
+            sdk::BatchSpanProcessorOptions{.schedule_delay = std::chrono::hours(1)});
+        set_tracer_provider(
+            std::make_shared<sdk::TracerProvider>(sdk::TracerProviderOptions{.processors = {bsp}}));
+        bsp.reset();
+        get_tracer("exit")->start_span("last-words")->end();
+        std::exit(0);
+      },
+      ::testing::ExitedWithCode(0), "exported last-words");
 }
 
 }  // namespace
