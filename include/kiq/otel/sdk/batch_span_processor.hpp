@@ -5,7 +5,12 @@
 // counted (dropped_spans()), on_end never blocks. Exports happen when schedule_delay has passed,
 // when max_export_batch_size spans are waiting, on force_flush (exports everything received
 // before the call) and on shutdown (flushes, then shuts the exporter down). Exports are never
-// concurrent.
+// concurrent. export_timeout is handed to the exporter's force_flush; export_spans() itself must
+// bound its own time (SpanExporter contract).
+//
+// Memory: exported spans stay in their queue slots until a new span replaces them (so their
+// buffers are freed by the thread that ends spans, not by the export thread): up to
+// 2 x max_queue_size finished spans are retained until shutdown.
 //
 // Thread-safety: thread-safe.
 #pragma once
