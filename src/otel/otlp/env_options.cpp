@@ -158,6 +158,18 @@ sdk::OtlpHttpExporterOptions options_from_env(const EnvGetter& env,
       log_warn("ignoring {}='{}': expected http/protobuf or http/json", v->name, v->value);
     }
   }
+
+  if (auto v = lookup(env, "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE",
+                      "OTEL_EXPORTER_OTLP_CERTIFICATE")) {
+    options.certificate_file = v->value;
+  }
+  if (auto v = lookup(env, "OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE",
+                      "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE")) {
+    options.client_certificate_file = v->value;
+  }
+  if (auto v = lookup(env, "OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY", "OTEL_EXPORTER_OTLP_CLIENT_KEY")) {
+    options.client_key_file = v->value;
+  }
   return options;
 }
 

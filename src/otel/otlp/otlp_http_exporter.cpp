@@ -64,6 +64,9 @@ bool fatal_curl_error(CURLcode code) {
     case CURLE_OUT_OF_MEMORY:
     case CURLE_BAD_FUNCTION_ARGUMENT:
     case CURLE_TOO_MANY_REDIRECTS:
+    case CURLE_SSL_CACERT_BADFILE:  // unreadable certificate/key files: configuration errors
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_ENGINE_NOTFOUND:
       return true;
     default:
       return false;
@@ -270,6 +273,15 @@ class OtlpHttpExporter::Impl {
     curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
     curl_easy_setopt(c, CURLOPT_XFERINFODATA, &shutdown_);
+    if (!options_.certificate_file.empty()) {
+      curl_easy_setopt(c, CURLOPT_CAINFO, options_.certificate_file.c_str());
+    }
+    if (!options_.client_certificate_file.empty()) {
+      curl_easy_setopt(c, CURLOPT_SSLCERT, options_.client_certificate_file.c_str());
+    }
+    if (!options_.client_key_file.empty()) {
+      curl_easy_setopt(c, CURLOPT_SSLKEY, options_.client_key_file.c_str());
+    }
 
     CURLcode code = curl_easy_perform(c);
     long connects = 0;

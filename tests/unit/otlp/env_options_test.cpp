@@ -123,6 +123,16 @@ TEST(OtlpEnv, GrpcFallsBackToHttpProtobufWithAWarning) {
   EXPECT_NE(err.find("grpc"), std::string::npos) << err;
 }
 
+TEST(OtlpEnv, TlsFiles) {
+  auto o = options_from_env(fake_env({{"OTEL_EXPORTER_OTLP_CERTIFICATE", "/generic/ca.pem"},
+                                      {"OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE", "/traces/ca.pem"},
+                                      {"OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", "/c.pem"},
+                                      {"OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY", "/k.pem"}}));
+  EXPECT_EQ(o.certificate_file, "/traces/ca.pem");
+  EXPECT_EQ(o.client_certificate_file, "/c.pem");
+  EXPECT_EQ(o.client_key_file, "/k.pem");
+}
+
 TEST(OtlpEnv, FromProcessEnvironment) {
   ::setenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://from-env:1234/v1/traces", 1);
   auto o = sdk::OtlpHttpExporterOptions::from_env();

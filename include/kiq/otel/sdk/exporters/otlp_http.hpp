@@ -52,9 +52,13 @@ struct OtlpHttpExporterOptions {
   // [initial_backoff * 2^n / 2, initial_backoff * 2^n], capped at max_backoff.
   std::chrono::milliseconds initial_backoff{1000};
   std::chrono::milliseconds max_backoff{30000};
+  // TLS (https endpoints): PEM files; empty = system trust store / no client certificate.
+  std::string certificate_file;         // CA bundle that verifies the collector
+  std::string client_certificate_file;  // mTLS client certificate
+  std::string client_key_file;          // mTLS client key
 
   // Defaults overridden by OTEL_EXPORTER_OTLP_{TRACES_,}{ENDPOINT,HEADERS,TIMEOUT,COMPRESSION,
-  // PROTOCOL}; signal-specific variables win. Bad values are logged and ignored; "grpc" is
+  // PROTOCOL,CERTIFICATE,CLIENT_CERTIFICATE,CLIENT_KEY}; signal-specific variables win. Bad values are logged and ignored; "grpc" is
   // logged and replaced by http/protobuf (kiq has no gRPC transport).
   static OtlpHttpExporterOptions from_env();
 };
