@@ -68,7 +68,15 @@ class OtlpReceiver {
     port_ = server_.bind_to_any_port("127.0.0.1");
     if (port_ < 0) throw std::runtime_error("OtlpReceiver: cannot bind a port on 127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
-    while (!server_.is_running()) std::this_thread::yield();
+    auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (!server_.is_running()) {
+      if (std::chrono::steady_clock::now() > give_up) {
+        server_.stop();
+        thread_.join();
+        throw std::runtime_error("OtlpReceiver: server did not start");
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
   }
 
   ~OtlpReceiver() {
