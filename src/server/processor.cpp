@@ -158,9 +158,10 @@ void process_job(State& state, const std::string& tid, const FetchedJob& fetched
     return;
   }
 
-  const std::string& cls = parsed["class"].get_ref<const std::string&>();
+  std::string cls = parsed["class"].get<std::string>();  // a copy: middleware may edit the hash
   const JobType* type = state.registry.find(cls);
-  std::string context = job_log_context(parsed);
+  // Built only when a per-job line can be written (the hot path skips it with logging off).
+  std::string context = state.logger->should_log(spdlog::level::warn) ? job_log_context(parsed) : "";
   mark_running(state, tid, fetched);
   auto start = std::chrono::steady_clock::now();
   auto elapsed = [&] {
