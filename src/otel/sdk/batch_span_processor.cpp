@@ -131,6 +131,8 @@ BatchSpanProcessor::BatchSpanProcessor(std::shared_ptr<SpanExporter> exporter,
                                        BatchSpanProcessorOptions options)
     : state_(std::make_shared<State>()) {
   if (options.max_queue_size == 0) options.max_queue_size = 1;
+  // A zero delay would make the worker spin; 1 ms keeps "export as soon as possible" cheap.
+  options.schedule_delay = std::max(options.schedule_delay, std::chrono::milliseconds(1));
   options.max_export_batch_size =
       std::clamp<std::size_t>(options.max_export_batch_size, 1, options.max_queue_size);
   state_->exporter = std::move(exporter);

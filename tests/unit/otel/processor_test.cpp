@@ -218,3 +218,17 @@ TEST(Provider, MultipleProcessorsEachGetTheSpan) {
 
 }  // namespace
 }  // namespace kiq::otel::sdk
+
+namespace kiq::otel::sdk {
+namespace {
+
+TEST(Bsp, ZeroScheduleDelayStillExports) {
+  auto exporter = std::make_shared<ProbeExporter>();
+  BatchSpanProcessor bsp(exporter, {.schedule_delay = std::chrono::milliseconds(0)});
+  EXPECT_EQ(bsp.options().schedule_delay, std::chrono::milliseconds(1));
+  bsp.on_end(sampled_span("s"));
+  EXPECT_TRUE(exporter->wait_spans(1));
+}
+
+}  // namespace
+}  // namespace kiq::otel::sdk
