@@ -131,6 +131,14 @@ BatchSpanProcessor::BatchSpanProcessor(std::shared_ptr<SpanExporter> exporter,
                                        BatchSpanProcessorOptions options)
     : state_(std::make_shared<State>()) {
   if (options.max_queue_size == 0) options.max_queue_size = 1;
+  // Slots are reserved up front, so an absurd size (e.g. from the environment) must not turn
+  // into a huge allocation or an exception thrown at the user.
+  constexpr std::size_t kMaxQueue = std::size_t{1} << 18;
+  if (options.max_queue_size > kMaxQueue) {
+    internal::warn("BatchSpanProcessor: max_queue_size {} too large, using {}",
+                   options.max_queue_size, kMaxQueue);
+    options.max_queue_size = kMaxQueue;
+  }
   // A zero delay would make the worker spin; 1 ms keeps "export as soon as possible" cheap.
   options.schedule_delay = std::max(options.schedule_delay, std::chrono::milliseconds(1));
   options.max_export_batch_size =

@@ -232,3 +232,16 @@ TEST(Bsp, ZeroScheduleDelayStillExports) {
 
 }  // namespace
 }  // namespace kiq::otel::sdk
+
+namespace kiq::otel::sdk {
+namespace {
+
+TEST(Bsp, AbsurdQueueSizeIsClampedNotThrown) {
+  auto exporter = std::make_shared<ProbeExporter>();
+  BatchSpanProcessor bsp(exporter, {.max_queue_size = std::size_t{1} << 40});
+  EXPECT_EQ(bsp.options().max_queue_size, std::size_t{1} << 18);
+  EXPECT_TRUE(bsp.shutdown(30s));
+}
+
+}  // namespace
+}  // namespace kiq::otel::sdk
