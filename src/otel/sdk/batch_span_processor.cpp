@@ -4,6 +4,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -152,7 +153,14 @@ BatchSpanProcessor::BatchSpanProcessor(std::shared_ptr<SpanExporter> exporter,
     return;
   }
   // The worker owns a reference to the state so a timed-out shutdown can detach it safely.
-  std::thread([s = state_] { s->run(); }).swap(worker_);
+  try {
+    std::thread([s = state_] { s->run(); }).swap(worker_);
+  } catch (const std::system_error& e) {
+    internal::error("BatchSpanProcessor: cannot start its thread ({}); spans are discarded",
+                    e.what());
+    state_->shut_down = true;
+    state_->worker_exited = true;
+  }
 }
 
 BatchSpanProcessor::~BatchSpanProcessor() {
