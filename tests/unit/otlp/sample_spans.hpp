@@ -58,4 +58,55 @@ inline std::vector<otel::sdk::SpanData> sample_batch(std::size_t n) {
   return spans;
 }
 
+// Spans using every field: parents (local and remote), tracestate, all attribute types, events,
+// links (remote and local), dropped counts, statuses, two resources and scopes.
+inline std::vector<otel::sdk::SpanData> rich_batch() {
+  using namespace otel;
+  std::vector<sdk::SpanData> spans;
+  sdk::SpanData root = sample_span(1);
+  root.kind = SpanKind::kServer;
+  root.attributes = {{"b", true},
+                     {"i", std::int64_t{-9007199254740993}},
+                     {"d", 2.5},
+                     {"s", std::string("text")},
+                     {"ba", std::vector<bool>{true, false}},
+                     {"ia", std::vector<std::int64_t>{1, -2}},
+                     {"da", std::vector<double>{0.5}},
+                     {"sa", std::vector<std::string>{"x", "y"}}};
+  root.dropped_attributes_count = 1;
+  root.status_code = StatusCode::kOk;
+  spans.push_back(root);
+
+  sdk::SpanData child = sample_span(2);
+  child.context = SpanContext(root.context.trace_id(), span_id_of(2), TraceFlags(1), false,
+                              TraceState::parse("vendor=abc,other=x").value_or(TraceState()));
+  child.parent_span_id = root.context.span_id();
+  child.kind = SpanKind::kClient;
+  child.events.push_back({"checkpoint", 1700000000000000100ULL, {{"n", std::int64_t{5}}}, 2});
+  child.dropped_events_count = 3;
+  child.status_code = StatusCode::kError;
+  child.status_description = "Unhandled exception of type: std::runtime_error";
+  spans.push_back(child);
+
+  sdk::SpanData remote = sample_span(3);
+  remote.parent_span_id = span_id_of(77);
+  remote.parent_is_remote = true;
+  remote.kind = SpanKind::kConsumer;
+  remote.links.push_back({SpanContext(trace_id_of(9), span_id_of(9), TraceFlags(1), true,
+                                      TraceState::parse("k=v").value_or(TraceState())),
+                          {{"link.reason", std::string("enqueued-by")}}, 1});
+  remote.links.push_back({SpanContext(trace_id_of(8), span_id_of(8), TraceFlags(0), false), {}, 0});
+  remote.dropped_links_count = 4;
+  remote.resource = sample_resource("other-service");
+  remote.scope = sample_scope("other.scope", "2.0");
+  spans.push_back(remote);
+
+  sdk::SpanData producer = sample_span(4);
+  producer.kind = SpanKind::kProducer;
+  producer.context = SpanContext(producer.context.trace_id(), producer.context.span_id(),
+                                 TraceFlags(0), false);  // not sampled
+  spans.push_back(producer);
+  return spans;
+}
+
 }  // namespace kiq::testing
