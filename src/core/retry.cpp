@@ -107,9 +107,12 @@ RetryDecision RetryPolicy::on_failure(const Json& job, std::string_view queue,
   msg["queue"] = retry_queue;
   msg["error_message"] = scrub_utf8(error.what(), 10000);
   msg["error_class"] = error_class_name(error);
+  // Sidekiq: "retried_at" whenever retry_count was present, even at -1 (a Web UI "Retry now"
+  // of a first failure decrements 0 to -1, and the next failure makes it 0 again).
+  const bool had_count = msg.contains("retry_count") && msg["retry_count"].is_number_integer();
   int count = next_retry_count(msg);
   msg["retry_count"] = count;
-  msg[count == 0 ? "failed_at" : "retried_at"] = now;
+  msg[had_count ? "retried_at" : "failed_at"] = now;
   if (BacktraceOption bt = effective_backtrace(msg, type_options); bt.enabled()) {
     auto lines = current_backtrace(1);
     if (bt.lines() && lines.size() > static_cast<std::size_t>(*bt.lines())) lines.resize(*bt.lines());

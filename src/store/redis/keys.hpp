@@ -23,6 +23,9 @@ inline std::string in_progress(std::string_view id, std::string_view q) {
   return "kiq:inprogress|" + std::string(id) + "|" + std::string(q);
 }
 inline std::string work(std::string_view id) { return std::string(id) + ":work"; }
+// Sidekiq 6.x reads running jobs from "<identity>:workers" (7.x renamed it ":work"): the
+// heartbeat writes both so Sidekiq::Workers / the Busy page of either version see kiq's jobs.
+inline std::string workers_v6(std::string_view id) { return std::string(id) + ":workers"; }
 inline std::string signals(std::string_view id) { return std::string(id) + "-signals"; }
 
 inline const char* sorted_set(SortedSetName s) {

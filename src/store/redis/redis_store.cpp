@@ -423,7 +423,7 @@ std::optional<std::string> RedisStore::heartbeat(const ProcessBeat& beat) {
       stats.push_back({"EXPIRE", day, kStatsTtl});
     }
   }
-  Command hset_work{"HSET", keys::work(beat.identity)};
+  Command hset_work{"HSET", ""};
   for (const auto& [tid, json] : beat.work) {
     hset_work.push_back(tid);
     hset_work.push_back(json);
@@ -436,12 +436,15 @@ std::optional<std::string> RedisStore::heartbeat(const ProcessBeat& beat) {
     c->append({"EXEC"});
     sent += stats.size() + 2;
   }
-  c->append({"UNLINK", keys::work(beat.identity)});
-  ++sent;
-  if (!beat.work.empty()) {
-    c->append(hset_work);
-    c->append({"EXPIRE", keys::work(beat.identity), ttl});
-    sent += 2;
+  for (const std::string& work_key : {keys::work(beat.identity), keys::workers_v6(beat.identity)}) {
+    c->append({"UNLINK", work_key});
+    ++sent;
+    if (!beat.work.empty()) {
+      hset_work[1] = work_key;
+      c->append(hset_work);
+      c->append({"EXPIRE", work_key, ttl});
+      sent += 2;
+    }
   }
   c->append({"MULTI"});
   c->append({"SADD", keys::kProcesses, beat.identity});
@@ -470,7 +473,8 @@ std::optional<std::string> RedisStore::heartbeat(const ProcessBeat& beat) {
 void RedisStore::remove_process(std::string_view identity) {
   auto c = pool_->lease();
   pipeline_checked(*c, {{"SREM", std::string(keys::kProcesses), std::string(identity)},
-                        {"UNLINK", std::string(identity), keys::work(identity)}});
+                        {"UNLINK", std::string(identity), keys::work(identity),
+                         keys::workers_v6(identity)}});
 }
 
 std::vector<ProcessRecord> RedisStore::processes() {
