@@ -107,6 +107,7 @@ class RedisConnection {
   // Pool bookkeeping: a broken connection (transport error) is closed instead of reused.
   bool broken() const { return broken_; }
   std::uint64_t generation() const { return generation_; }
+  void mark_used() { used_before_ = true; }
 
  private:
   void append_argv(int argc, const char** argv, const std::size_t* lens);
@@ -116,6 +117,7 @@ class RedisConnection {
   std::uint64_t generation_;
   redisContext* context_;
   bool broken_ = false;
+  bool used_before_ = false;  // returned to the pool at least once
 };
 
 class RedisKeyValue;

@@ -28,12 +28,13 @@ void RedisAckBatcher::ack(std::string list, std::string payload) {
 
 void RedisAckBatcher::send(std::vector<Pending*>& batch) {
   try {
-    auto c = pool_.lease();
-    for (const Pending* p : batch) c->append({"LREM", p->list, "-1", p->payload});
-    for (Pending* p : batch) {
-      auto r = c->read_reply();
-      if (r.is_error()) p->error = std::make_exception_ptr(StoreError("redis error: " + r.str));
-    }
+    pool_.run([&](RedisPool::Lease& c) {
+      for (const Pending* p : batch) c->append({"LREM", p->list, "-1", p->payload});
+      for (Pending* p : batch) {
+        auto r = c->read_reply();
+        p->error = r.is_error() ? std::make_exception_ptr(StoreError("redis error: " + r.str)) : nullptr;
+      }
+    });
   } catch (...) {  // transport failure: every entry not yet answered shares the error
     auto error = std::current_exception();
     for (Pending* p : batch) {

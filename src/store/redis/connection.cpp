@@ -57,11 +57,14 @@ void RedisConnection::fail(const char* what) {
   broken_ = true;
   std::string msg = std::string(what) + ": " +
                     (context_ && context_->err ? context_->errstr : "connection is broken");
-  if (context_ && context_->err == REDIS_ERR_IO && msg.find("Resource temporarily") != std::string::npos) {
-    msg = std::string(what) + ": command timed out";
-  }
-  pool_.report_failure(msg);
-  throw StoreError("redis " + pool_.url().describe() + ": " + msg);
+  // hiredis reports an expired SO_RCVTIMEO as EAGAIN.
+  const bool timed_out = context_ && context_->err == REDIS_ERR_IO &&
+                         msg.find("Resource temporarily") != std::string::npos;
+  if (timed_out) msg = std::string(what) + ": command timed out";
+  // A dead socket on a connection that served before may just be a restart while it idled:
+  // not an outage by itself (RedisPool::run retries once; a failing reconnect starts one).
+  pool_.report_failure(msg, timed_out || !used_before_);
+  throw RedisTransportError("redis " + pool_.url().describe() + ": " + msg, timed_out);
 }
 
 void RedisConnection::append_argv(int argc, const char** argv, const std::size_t* lens) {

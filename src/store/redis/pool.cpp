@@ -1,5 +1,6 @@
 #include "store/redis/pool.hpp"
 
+#include <fcntl.h>
 #include <hiredis/hiredis.h>
 #include <spdlog/spdlog.h>
 
@@ -42,7 +43,7 @@ RedisPool::Lease RedisPool::lease() {
     while (!idle_.empty()) {
       auto conn = std::move(idle_.back());
       idle_.pop_back();
-      if (conn->generation() == generation_) return Lease(*this, std::move(conn));
+      if (conn->generation() == generation_) return Lease(*this, std::move(conn), true);
       --open_;  // opened before the last failure: probably dead too, close it
     }
     if (open_ < options_.pool_size) break;
@@ -67,7 +68,7 @@ RedisPool::Lease RedisPool::lease() {
   try {
     auto conn = connect(generation);
     note_connected();
-    return Lease(*this, std::move(conn));
+    return Lease(*this, std::move(conn), false);
   } catch (...) {
     lock.lock();
     --open_;
@@ -81,15 +82,17 @@ std::unique_ptr<RedisConnection> RedisPool::connect(std::uint64_t generation) {
       ? redisConnectWithTimeout(url_.host.c_str(), url_.port, to_timeval(options_.connect_timeout))
       : redisConnectUnixWithTimeout(url_.unix_path.c_str(), to_timeval(options_.connect_timeout));
   if (ctx == nullptr) {
-    report_failure("cannot allocate a connection");
+    report_failure("cannot allocate a connection", true);
     throw StoreError("redis " + url_.describe() + ": cannot allocate a connection");
   }
   if (ctx->err) {
     std::string msg = std::string("connect failed: ") + ctx->errstr;
     redisFree(ctx);
-    report_failure(msg);
+    report_failure(msg, true);
     throw StoreError("redis " + url_.describe() + ": " + msg);
   }
+  // Child processes (e.g. spawned by job code) must not inherit, and keep open, our sockets.
+  ::fcntl(ctx->fd, F_SETFD, ::fcntl(ctx->fd, F_GETFD) | FD_CLOEXEC);
   redisSetTimeout(ctx, to_timeval(options_.command_timeout));
   if (url_.unix_path.empty()) redisEnableKeepAlive(ctx);
   auto conn = std::make_unique<RedisConnection>(*this, generation, ctx);
@@ -97,7 +100,7 @@ std::unique_ptr<RedisConnection> RedisPool::connect(std::uint64_t generation) {
   auto check_setup = [&](const RedisReply& r, const char* what) {
     if (r.is_error()) {
       std::string msg = std::string(what) + " failed: " + r.str;
-      report_failure(msg);
+      report_failure(msg, true);
       throw StoreError("redis " + url_.describe() + ": " + msg);
     }
   };
@@ -117,15 +120,17 @@ void RedisPool::release(std::unique_ptr<RedisConnection> conn) {
   if (conn->broken() || conn->generation() != generation_) {
     --open_;
   } else {
+    conn->mark_used();
     idle_.push_back(std::move(conn));
   }
   freed_.notify_one();
 }
 
-void RedisPool::report_failure(const std::string& message) {
+void RedisPool::report_failure(const std::string& message, bool outage) {
   std::lock_guard lock(mu_);
   ++generation_;
   last_error_ = message;
+  if (!outage) return;
   const auto now = Clock::now();
   if (healthy_) {
     healthy_ = false;

@@ -1,10 +1,12 @@
 // RedisPool: up to N synchronous hiredis connections, leased one per operation.
 //
-// Outage handling (the reason this is more than a vector of connections): a transport failure
-// on any connection marks the pool unhealthy, retires every connection opened before it
-// (generation counter) and sets a reconnect time with exponential backoff. While unhealthy,
-// lease() throws StoreError at once until the backoff has passed, then one caller tries to
-// connect. The first failure and the recovery are each logged once.
+// Outage handling (the reason this is more than a vector of connections):
+//  * A transport failure retires every connection opened before it (generation counter), so
+//    after a Redis restart only one operation meets a dead socket, and run() retries that one
+//    once on a fresh connection (as redis-rb does) when the dead one had been idle in the pool.
+//  * A failed connect, a timeout, or a failure on a fresh connection is an outage: the pool turns
+//    unhealthy, lease() throws StoreError at once until a backoff (doubling, capped) has passed,
+//    then one caller tries to connect. Start and end of an outage are each logged once.
 //
 // Thread-safety: lease() and report_failure() may be called from any thread.
 #pragma once
@@ -21,6 +23,17 @@
 
 namespace kiq {
 
+// A transport failure (connection lost, timeout); the connection is retired.
+class RedisTransportError : public StoreError {
+ public:
+  RedisTransportError(const std::string& what, bool timed_out)
+      : StoreError(what), timed_out_(timed_out) {}
+  bool timed_out() const { return timed_out_; }
+
+ private:
+  bool timed_out_;
+};
+
 class RedisPool {
  public:
   using Clock = std::chrono::steady_clock;
@@ -28,8 +41,8 @@ class RedisPool {
   // Returns the connection to the pool (or closes it if it broke) on destruction.
   class Lease {
    public:
-    Lease(RedisPool& pool, std::unique_ptr<RedisConnection> conn)
-        : pool_(&pool), conn_(std::move(conn)) {}
+    Lease(RedisPool& pool, std::unique_ptr<RedisConnection> conn, bool reused)
+        : pool_(&pool), conn_(std::move(conn)), reused_(reused) {}
     ~Lease();
     Lease(Lease&& other) noexcept = default;
     Lease& operator=(Lease&&) = delete;
@@ -37,10 +50,13 @@ class RedisPool {
     Lease& operator=(const Lease&) = delete;
     RedisConnection& operator*() const { return *conn_; }
     RedisConnection* operator->() const { return conn_.get(); }
+    // True if the connection had served earlier leases (it may have died while idle).
+    bool reused() const { return reused_; }
 
    private:
     RedisPool* pool_;
     std::unique_ptr<RedisConnection> conn_;
+    bool reused_;
   };
 
   RedisPool(RedisUrl url, RedisOptions options);
@@ -50,8 +66,24 @@ class RedisPool {
   // or when no connection frees up within lease_timeout.
   Lease lease();
 
-  // Called by a connection that hit a transport error (already marked broken).
-  void report_failure(const std::string& message);
+  // f(Lease&) with one retry on a fresh connection if a reused one turns out to be dead (not
+  // after a timeout: the server may be hung). Only for operations that are safe to repeat.
+  template <class F>
+  decltype(auto) run(F&& f) {
+    for (int attempt = 0;; ++attempt) {
+      Lease c = lease();
+      const bool retryable = c.reused() && attempt == 0;
+      try {
+        return f(c);
+      } catch (const RedisTransportError& e) {
+        if (!retryable || e.timed_out()) throw;
+      }
+    }
+  }
+
+  // Called by a connection that hit a transport error (already marked broken). `outage`:
+  // start (or continue) an outage with backoff; otherwise only retire older connections.
+  void report_failure(const std::string& message, bool outage);
 
   const RedisUrl& url() const { return url_; }
   const RedisOptions& options() const { return options_; }

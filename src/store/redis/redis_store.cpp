@@ -145,10 +145,11 @@ std::string RedisStore::describe() const { return url_.describe(); }
 KeyValue& RedisStore::kv() { return *kv_; }
 
 std::int64_t RedisStore::ping_us() {
-  auto c = pool_->lease();
-  const auto start = Clock::now();
-  c->command({"PING"}).check();
-  return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count();
+  return pool_->run([&](RedisPool::Lease& c) -> std::int64_t {
+    const auto start = Clock::now();
+    c->command({"PING"}).check();
+    return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count();
+  });
 }
 
 // ---- client side ------------------------------------------------------------------------------
@@ -158,9 +159,16 @@ void RedisStore::push(std::string_view queue, std::span<const std::string> paylo
   if (queue.empty()) throw std::invalid_argument("push: empty queue name");
   Command lpush{"LPUSH", keys::queue(queue)};
   lpush.insert(lpush.end(), payloads.begin(), payloads.end());
-  auto c = pool_->lease();
-  // One pipeline, like Sidekiq's raw_push (not a transaction).
-  pipeline_checked(*c, {{"SADD", std::string(keys::kQueues), std::string(queue)}, std::move(lpush)});
+  return pool_->run([&](RedisPool::Lease& c) -> void {
+    // One pipeline, like Sidekiq's raw_push (not a transaction).
+    // (lpush is not moved: run() may call this body twice.)
+    c->append({"SADD", keys::kQueues, queue});
+    c->append(lpush);
+    auto added = c->read_reply();
+    auto pushed = c->read_reply();
+    added.check();
+    pushed.check();
+  });
 }
 
 void RedisStore::schedule(std::span<const ScoredPayload> jobs) {
@@ -171,8 +179,9 @@ void RedisStore::schedule(std::span<const ScoredPayload> jobs) {
     zadd.push_back(score_str(j.score));
     zadd.push_back(j.payload);
   }
-  auto c = pool_->lease();
-  c->command(zadd).check();
+  return pool_->run([&](RedisPool::Lease& c) -> void {
+    c->command(zadd).check();
+  });
 }
 
 // ---- reliable fetch ---------------------------------------------------------------------------
@@ -186,34 +195,36 @@ std::vector<FetchedJob> RedisStore::fetch(std::string_view identity,
   const auto deadline = Clock::now() + timeout;
   // Blocking waits must end well before the command timeout cuts the connection.
   const auto block_cap = std::max(std::chrono::milliseconds(1), options_.command_timeout / 2);
-  auto c = pool_->lease();
-  for (;;) {
-    auto jobs = to_jobs(scripts_->fetch.run(*c, args));
-    if (!jobs.empty()) return jobs;
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-    if (left.count() <= 0) return {};
-    // Lua cannot block: wait on the first queue with BRPOPLPUSH (woken at once by a push),
-    // briefly when other queues must be looked at too.
-    auto wait = std::min({left, block_cap, queues.size() == 1 ? left : options_.idle_poll});
-    const std::string& q = queues.front();
-    c->append({"SADD", keys::kInProgressOwners, identity});
-    c->append({"SADD", keys::in_progress_queues(identity), q});
-    c->append({"BRPOPLPUSH", keys::queue(q), keys::in_progress(identity, q),
-               fmt::format("{:.3f}", std::chrono::duration<double>(wait).count())});
-    c->read_reply().check();
-    c->read_reply().check();
-    auto got = c->read_reply();
-    got.check();
-    if (got.type == RedisReply::Type::kString) {
-      std::vector<FetchedJob> out{{q, std::move(got.str)}};
-      if (max > 1) {  // more may have arrived with it: top up the batch
-        args[1] = std::to_string(max - 1);
-        auto more = to_jobs(scripts_->fetch.run(*c, args));
-        out.insert(out.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
+  return pool_->run([&](RedisPool::Lease& c) -> std::vector<FetchedJob> {
+    for (;;) {
+      auto jobs = to_jobs(scripts_->fetch.run(*c, args));
+      if (!jobs.empty()) return jobs;
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+      if (left.count() <= 0) return {};
+      // Lua cannot block: wait on the first queue with BRPOPLPUSH (woken at once by a push),
+      // briefly when other queues must be looked at too.
+      auto wait = std::min({left, block_cap, queues.size() == 1 ? left : options_.idle_poll});
+      const std::string& q = queues.front();
+      c->append({"SADD", keys::kInProgressOwners, identity});
+      c->append({"SADD", keys::in_progress_queues(identity), q});
+      c->append({"BRPOPLPUSH", keys::queue(q), keys::in_progress(identity, q),
+                 fmt::format("{:.3f}", std::chrono::duration<double>(wait).count())});
+      c->read_reply().check();
+      c->read_reply().check();
+      auto got = c->read_reply();
+      got.check();
+      if (got.type == RedisReply::Type::kString) {
+        std::vector<FetchedJob> out{{q, std::move(got.str)}};
+        if (max > 1) {  // more may have arrived with it: top up the batch
+          Command top_up = args;
+          top_up[1] = std::to_string(max - 1);
+          auto more = to_jobs(scripts_->fetch.run(*c, top_up));
+          out.insert(out.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
+        }
+        return out;
       }
-      return out;
     }
-  }
+  });
 }
 
 void RedisStore::ack(std::string_view identity, const FetchedJob& job) {
@@ -222,32 +233,35 @@ void RedisStore::ack(std::string_view identity, const FetchedJob& job) {
 
 void RedisStore::ack_many(std::string_view identity, std::span<const FetchedJob> jobs) {
   if (jobs.empty()) return;
-  auto c = pool_->lease();
-  for (const auto& job : jobs) {
-    c->append({"LREM", keys::in_progress(identity, job.queue), "-1", job.payload});
-  }
-  std::string error;
-  for (std::size_t i = 0; i < jobs.size(); ++i) {
-    auto r = c->read_reply();  // read every reply even after an error, to keep the stream in sync
-    if (r.is_error() && error.empty()) error = r.str;
-  }
-  if (!error.empty()) throw StoreError("redis error: " + error);
+  return pool_->run([&](RedisPool::Lease& c) -> void {
+    for (const auto& job : jobs) {
+      c->append({"LREM", keys::in_progress(identity, job.queue), "-1", job.payload});
+    }
+    std::string error;
+    for (std::size_t i = 0; i < jobs.size(); ++i) {
+      auto r = c->read_reply();  // read every reply even after an error, to keep the stream in sync
+      if (r.is_error() && error.empty()) error = r.str;
+    }
+    if (!error.empty()) throw StoreError("redis error: " + error);
+  });
 }
 
 void RedisStore::ack_and_retry(std::string_view identity, const FetchedJob& job, double at,
                                std::string_view payload) {
-  auto c = pool_->lease();
-  transaction(*c, {{"LREM", keys::in_progress(identity, job.queue), "-1", job.payload},
-                   {"ZADD", "retry", score_str(at), std::string(payload)}});
+  return pool_->run([&](RedisPool::Lease& c) -> void {
+    transaction(*c, {{"LREM", keys::in_progress(identity, job.queue), "-1", job.payload},
+                     {"ZADD", "retry", score_str(at), std::string(payload)}});
+  });
 }
 
 void RedisStore::ack_and_kill(std::string_view identity, const FetchedJob& job, double now,
                               std::string_view payload, const DeadSetLimits& limits) {
-  auto c = pool_->lease();
-  std::vector<Command> cmds{{"LREM", keys::in_progress(identity, job.queue), "-1", job.payload},
-                            {"ZADD", "dead", score_str(now), std::string(payload)}};
-  add_dead_trims(cmds, now, limits);
-  transaction(*c, cmds);
+  return pool_->run([&](RedisPool::Lease& c) -> void {
+    std::vector<Command> cmds{{"LREM", keys::in_progress(identity, job.queue), "-1", job.payload},
+                              {"ZADD", "dead", score_str(now), std::string(payload)}};
+    add_dead_trims(cmds, now, limits);
+    transaction(*c, cmds);
+  });
 }
 
 void RedisStore::requeue(std::string_view identity, std::span<const FetchedJob> jobs) {
@@ -258,152 +272,167 @@ void RedisStore::requeue(std::string_view identity, std::span<const FetchedJob> 
     args.push_back(j.queue);
     args.push_back(j.payload);
   }
-  auto c = pool_->lease();
-  scripts_->requeue.run(*c, args);
+  return pool_->run([&](RedisPool::Lease& c) -> void {
+    scripts_->requeue.run(*c, args);
+  });
 }
 
 std::vector<FetchedJob> RedisStore::in_progress(std::string_view identity) {
-  auto c = pool_->lease();
-  auto queues = sorted_strings(c->command({"SMEMBERS", keys::in_progress_queues(identity)}).check());
-  std::vector<Command> cmds;
-  for (const auto& q : queues) cmds.push_back({"LRANGE", keys::in_progress(identity, q), "0", "-1"});
-  auto lists = pipeline_checked(*c, cmds);
-  std::vector<FetchedJob> out;
-  for (std::size_t i = 0; i < queues.size(); ++i) {
-    // Oldest fetched first (the list is pushed on the left).
-    for (auto it = lists[i].elements.rbegin(); it != lists[i].elements.rend(); ++it) {
-      out.push_back({queues[i], it->str});
+  return pool_->run([&](RedisPool::Lease& c) -> std::vector<FetchedJob> {
+    auto queues = sorted_strings(c->command({"SMEMBERS", keys::in_progress_queues(identity)}).check());
+    std::vector<Command> cmds;
+    for (const auto& q : queues) cmds.push_back({"LRANGE", keys::in_progress(identity, q), "0", "-1"});
+    auto lists = pipeline_checked(*c, cmds);
+    std::vector<FetchedJob> out;
+    for (std::size_t i = 0; i < queues.size(); ++i) {
+      // Oldest fetched first (the list is pushed on the left).
+      for (auto it = lists[i].elements.rbegin(); it != lists[i].elements.rend(); ++it) {
+        out.push_back({queues[i], it->str});
+      }
     }
-  }
-  return out;
+    return out;
+  });
 }
 
 std::size_t RedisStore::recover_orphans() {
-  auto c = pool_->lease();
-  auto owners = c->command({"SMEMBERS", keys::kInProgressOwners}).check();
-  std::size_t total = 0;
-  for (const auto& id : owners.elements) {
-    auto n = scripts_->recover.run(*c, {id.str, "1"});
-    if (n.integer > 0) total += static_cast<std::size_t>(n.integer);
-  }
-  return total;
+  return pool_->run([&](RedisPool::Lease& c) -> std::size_t {
+    auto owners = c->command({"SMEMBERS", keys::kInProgressOwners}).check();
+    std::size_t total = 0;
+    for (const auto& id : owners.elements) {
+      auto n = scripts_->recover.run(*c, {id.str, "1"});
+      if (n.integer > 0) total += static_cast<std::size_t>(n.integer);
+    }
+    return total;
+  });
 }
 
 std::size_t RedisStore::recover(std::string_view identity) {
-  auto c = pool_->lease();
-  auto n = scripts_->recover.run(*c, {std::string(identity), "0"});
-  return n.integer > 0 ? static_cast<std::size_t>(n.integer) : 0;
+  return pool_->run([&](RedisPool::Lease& c) -> std::size_t {
+    auto n = scripts_->recover.run(*c, {std::string(identity), "0"});
+    return n.integer > 0 ? static_cast<std::size_t>(n.integer) : 0;
+  });
 }
 
 // ---- scheduled poller -------------------------------------------------------------------------
 
 std::vector<std::string> RedisStore::pop_due(SortedSetName set, double now, std::size_t limit) {
   if (limit == 0) return {};
-  auto c = pool_->lease();
-  auto r = scripts_->pop_due
-               .run(*c, {keys::sorted_set(set), score_str(now), std::to_string(limit)});
-  std::vector<std::string> out;
-  out.reserve(r.elements.size());
-  for (auto& e : r.elements) out.push_back(std::move(e.str));
-  return out;
+  return pool_->run([&](RedisPool::Lease& c) -> std::vector<std::string> {
+    auto r = scripts_->pop_due
+                 .run(*c, {keys::sorted_set(set), score_str(now), std::to_string(limit)});
+    std::vector<std::string> out;
+    out.reserve(r.elements.size());
+    for (auto& e : r.elements) out.push_back(std::move(e.str));
+    return out;
+  });
 }
 
 // ---- sorted-set administration ----------------------------------------------------------------
 
 void RedisStore::add(SortedSetName set, double score, std::string_view payload) {
-  auto c = pool_->lease();
-  c->command({"ZADD", keys::sorted_set(set), score_str(score), payload}).check();
+  return pool_->run([&](RedisPool::Lease& c) -> void {
+    c->command({"ZADD", keys::sorted_set(set), score_str(score), payload}).check();
+  });
 }
 
 std::int64_t RedisStore::size(SortedSetName set) {
-  auto c = pool_->lease();
-  return to_int(c->command({"ZCARD", keys::sorted_set(set)}).check());
+  return pool_->run([&](RedisPool::Lease& c) -> std::int64_t {
+    return to_int(c->command({"ZCARD", keys::sorted_set(set)}).check());
+  });
 }
 
 std::vector<ScoredPayload> RedisStore::range(SortedSetName set, std::int64_t offset,
                                              std::int64_t count, bool reverse) {
   if (count <= 0 || offset < 0) return {};
-  auto c = pool_->lease();
-  auto r = c->command({reverse ? "ZREVRANGE" : "ZRANGE", keys::sorted_set(set),
-                       std::to_string(offset), std::to_string(offset + count - 1), "WITHSCORES"});
-  return to_scored(r.check());
+  return pool_->run([&](RedisPool::Lease& c) -> std::vector<ScoredPayload> {
+    auto r = c->command({reverse ? "ZREVRANGE" : "ZRANGE", keys::sorted_set(set),
+                         std::to_string(offset), std::to_string(offset + count - 1), "WITHSCORES"});
+    return to_scored(r.check());
+  });
 }
 
 std::optional<ScoredPayload> RedisStore::take(SortedSetName set, std::string_view jid) {
   if (jid.empty()) return std::nullopt;
   const std::string key = keys::sorted_set(set);
   const std::string pattern = "*" + glob_escape(jid) + "*";
-  auto c = pool_->lease();
-  std::string cursor = "0";
-  do {
-    auto r = c->command({"ZSCAN", key, cursor, "MATCH", pattern, "COUNT", "500"}).check();
-    if (r.elements.size() != 2) throw StoreError("redis: unexpected ZSCAN reply");
-    cursor = r.elements[0].str;
-    for (auto& candidate : to_scored(r.elements[1])) {
-      if (!payload_has_jid(candidate.payload, jid)) continue;  // jid text elsewhere, e.g. in args
-      if (to_int(c->command({"ZREM", key, candidate.payload}).check()) == 1) return candidate;
-    }
-  } while (cursor != "0");
-  return std::nullopt;
+  return pool_->run([&](RedisPool::Lease& c) -> std::optional<ScoredPayload> {
+    std::string cursor = "0";
+    do {
+      auto r = c->command({"ZSCAN", key, cursor, "MATCH", pattern, "COUNT", "500"}).check();
+      if (r.elements.size() != 2) throw StoreError("redis: unexpected ZSCAN reply");
+      cursor = r.elements[0].str;
+      for (auto& candidate : to_scored(r.elements[1])) {
+        if (!payload_has_jid(candidate.payload, jid)) continue;  // jid text elsewhere, e.g. in args
+        if (to_int(c->command({"ZREM", key, candidate.payload}).check()) == 1) return candidate;
+      }
+    } while (cursor != "0");
+    return std::nullopt;
+  });
 }
 
 std::int64_t RedisStore::clear(SortedSetName set) {
-  auto c = pool_->lease();
-  auto r = transaction(*c, {{"ZCARD", keys::sorted_set(set)}, {"UNLINK", keys::sorted_set(set)}});
-  return to_int(r[0]);
+  return pool_->run([&](RedisPool::Lease& c) -> std::int64_t {
+    auto r = transaction(*c, {{"ZCARD", keys::sorted_set(set)}, {"UNLINK", keys::sorted_set(set)}});
+    return to_int(r[0]);
+  });
 }
 
 void RedisStore::trim_dead(double now, const DeadSetLimits& limits) {
-  auto c = pool_->lease();
-  std::vector<Command> cmds;
-  add_dead_trims(cmds, now, limits);
-  transaction(*c, cmds);
+  return pool_->run([&](RedisPool::Lease& c) -> void {
+    std::vector<Command> cmds;
+    add_dead_trims(cmds, now, limits);
+    transaction(*c, cmds);
+  });
 }
 
 // ---- queues -----------------------------------------------------------------------------------
 
 std::vector<QueueSummary> RedisStore::queues(double now) {
-  auto c = pool_->lease();
-  auto names = sorted_strings(c->command({"SMEMBERS", std::string(keys::kQueues)}).check());
-  std::vector<Command> cmds;
-  for (const auto& q : names) {
-    cmds.push_back({"LLEN", keys::queue(q)});
-    cmds.push_back({"LINDEX", keys::queue(q), "-1"});
-  }
-  auto replies = c->pipeline(cmds);
-  std::vector<QueueSummary> out;
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    const auto& len = replies[2 * i];
-    const auto& oldest = replies[2 * i + 1];
-    // A key of the wrong type (not written by Sidekiq or kiq) shows as empty, not as an error.
-    out.push_back({names[i], len.is_error() ? 0 : to_int(len), latency_of(oldest, now)});
-  }
-  return out;
+  return pool_->run([&](RedisPool::Lease& c) -> std::vector<QueueSummary> {
+    auto names = sorted_strings(c->command({"SMEMBERS", std::string(keys::kQueues)}).check());
+    std::vector<Command> cmds;
+    for (const auto& q : names) {
+      cmds.push_back({"LLEN", keys::queue(q)});
+      cmds.push_back({"LINDEX", keys::queue(q), "-1"});
+    }
+    auto replies = c->pipeline(cmds);
+    std::vector<QueueSummary> out;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      const auto& len = replies[2 * i];
+      const auto& oldest = replies[2 * i + 1];
+      // A key of the wrong type (not written by Sidekiq or kiq) shows as empty, not as an error.
+      out.push_back({names[i], len.is_error() ? 0 : to_int(len), latency_of(oldest, now)});
+    }
+    return out;
+  });
 }
 
 std::int64_t RedisStore::queue_size(std::string_view queue) {
-  auto c = pool_->lease();
-  return to_int(c->command({"LLEN", keys::queue(queue)}).check());
+  return pool_->run([&](RedisPool::Lease& c) -> std::int64_t {
+    return to_int(c->command({"LLEN", keys::queue(queue)}).check());
+  });
 }
 
 std::vector<std::string> RedisStore::queue_range(std::string_view queue, std::int64_t offset,
                                                  std::int64_t count) {
   if (count <= 0 || offset < 0) return {};
-  auto c = pool_->lease();
-  auto r = c->command({"LRANGE", keys::queue(queue), std::to_string(offset),
-                       std::to_string(offset + count - 1)}).check();
-  std::vector<std::string> out;
-  out.reserve(r.elements.size());
-  for (auto& e : r.elements) out.push_back(std::move(e.str));
-  return out;
+  return pool_->run([&](RedisPool::Lease& c) -> std::vector<std::string> {
+    auto r = c->command({"LRANGE", keys::queue(queue), std::to_string(offset),
+                         std::to_string(offset + count - 1)}).check();
+    std::vector<std::string> out;
+    out.reserve(r.elements.size());
+    for (auto& e : r.elements) out.push_back(std::move(e.str));
+    return out;
+  });
 }
 
 std::int64_t RedisStore::clear_queue(std::string_view queue) {
-  auto c = pool_->lease();
-  auto r = transaction(*c, {{"LLEN", keys::queue(queue)},
-                            {"UNLINK", keys::queue(queue)},
-                            {"SREM", std::string(keys::kQueues), std::string(queue)}});
-  return to_int(r[0]);
+  return pool_->run([&](RedisPool::Lease& c) -> std::int64_t {
+    auto r = transaction(*c, {{"LLEN", keys::queue(queue)},
+                              {"UNLINK", keys::queue(queue)},
+                              {"SREM", std::string(keys::kQueues), std::string(queue)}});
+    return to_int(r[0]);
+  });
 }
 
 // ---- processes, heartbeat, stats --------------------------------------------------------------
@@ -411,151 +440,157 @@ std::int64_t RedisStore::clear_queue(std::string_view queue) {
 std::optional<std::string> RedisStore::heartbeat(const ProcessBeat& beat) {
   if (beat.identity.empty()) throw std::invalid_argument("heartbeat: empty identity");
   const std::string ttl = std::to_string(std::max<std::int64_t>(1, beat.ttl.count()));
-  auto c = pool_->lease();
-  std::vector<Command> stats;
-  if (beat.processed_delta != 0 || beat.failed_delta != 0) {
-    constexpr const char* kStatsTtl = "157680000";  // 5 years, as Sidekiq
-    for (auto [name, n] : {std::pair{"processed", beat.processed_delta},
-                           std::pair{"failed", beat.failed_delta}}) {
-      const std::string day = fmt::format("stat:{}:{}", name, beat.utc_date);
-      stats.push_back({"INCRBY", fmt::format("stat:{}", name), std::to_string(n)});
-      stats.push_back({"INCRBY", day, std::to_string(n)});
-      stats.push_back({"EXPIRE", day, kStatsTtl});
+  return pool_->run([&](RedisPool::Lease& c) -> std::optional<std::string> {
+    std::vector<Command> stats;
+    if (beat.processed_delta != 0 || beat.failed_delta != 0) {
+      constexpr const char* kStatsTtl = "157680000";  // 5 years, as Sidekiq
+      for (auto [name, n] : {std::pair{"processed", beat.processed_delta},
+                             std::pair{"failed", beat.failed_delta}}) {
+        const std::string day = fmt::format("stat:{}:{}", name, beat.utc_date);
+        stats.push_back({"INCRBY", fmt::format("stat:{}", name), std::to_string(n)});
+        stats.push_back({"INCRBY", day, std::to_string(n)});
+        stats.push_back({"EXPIRE", day, kStatsTtl});
+      }
     }
-  }
-  Command hset_work{"HSET", ""};
-  for (const auto& [tid, json] : beat.work) {
-    hset_work.push_back(tid);
-    hset_work.push_back(json);
-  }
-  // Sidekiq 6.4's beat, in one round trip: stats MULTI, work hash, process MULTI.
-  std::size_t sent = 0;
-  if (!stats.empty()) {
+    Command hset_work{"HSET", ""};
+    for (const auto& [tid, json] : beat.work) {
+      hset_work.push_back(tid);
+      hset_work.push_back(json);
+    }
+    // Sidekiq 6.4's beat, in one round trip: stats MULTI, work hash, process MULTI.
+    std::size_t sent = 0;
+    if (!stats.empty()) {
+      c->append({"MULTI"});
+      for (const auto& s : stats) c->append(s);
+      c->append({"EXEC"});
+      sent += stats.size() + 2;
+    }
+    for (const std::string& work_key : {keys::work(beat.identity), keys::workers_v6(beat.identity)}) {
+      c->append({"UNLINK", work_key});
+      ++sent;
+      if (!beat.work.empty()) {
+        hset_work[1] = work_key;
+        c->append(hset_work);
+        c->append({"EXPIRE", work_key, ttl});
+        sent += 2;
+      }
+    }
     c->append({"MULTI"});
-    for (const auto& s : stats) c->append(s);
+    c->append({"SADD", keys::kProcesses, beat.identity});
+    c->append({"HSET", beat.identity, "info", beat.info_json, "busy", std::to_string(beat.busy),
+               "beat", score_str(beat.beat), "rtt_us", std::to_string(beat.rtt_us), "quiet",
+               beat.quiet ? "true" : "false", "rss", std::to_string(beat.rss_kb)});
+    c->append({"EXPIRE", beat.identity, ttl});
+    c->append({"RPOP", keys::signals(beat.identity)});
     c->append({"EXEC"});
-    sent += stats.size() + 2;
-  }
-  for (const std::string& work_key : {keys::work(beat.identity), keys::workers_v6(beat.identity)}) {
-    c->append({"UNLINK", work_key});
-    ++sent;
-    if (!beat.work.empty()) {
-      hset_work[1] = work_key;
-      c->append(hset_work);
-      c->append({"EXPIRE", work_key, ttl});
-      sent += 2;
+    sent += 6;
+    std::string error;
+    RedisReply last;
+    for (std::size_t i = 0; i < sent; ++i) {
+      last = c->read_reply();
+      if (last.is_error() && error.empty()) error = last.str;
     }
-  }
-  c->append({"MULTI"});
-  c->append({"SADD", keys::kProcesses, beat.identity});
-  c->append({"HSET", beat.identity, "info", beat.info_json, "busy", std::to_string(beat.busy),
-             "beat", score_str(beat.beat), "rtt_us", std::to_string(beat.rtt_us), "quiet",
-             beat.quiet ? "true" : "false", "rss", std::to_string(beat.rss_kb)});
-  c->append({"EXPIRE", beat.identity, ttl});
-  c->append({"RPOP", keys::signals(beat.identity)});
-  c->append({"EXEC"});
-  sent += 6;
-  std::string error;
-  RedisReply last;
-  for (std::size_t i = 0; i < sent; ++i) {
-    last = c->read_reply();
-    if (last.is_error() && error.empty()) error = last.str;
-  }
-  if (!error.empty()) throw StoreError("redis error in heartbeat: " + error);
-  if (last.type != RedisReply::Type::kArray || last.elements.size() != 4) {
-    throw StoreError("redis: heartbeat transaction aborted");
-  }
-  const auto& signal = last.elements[3];
-  if (signal.type == RedisReply::Type::kString) return signal.str;
-  return std::nullopt;
+    if (!error.empty()) throw StoreError("redis error in heartbeat: " + error);
+    if (last.type != RedisReply::Type::kArray || last.elements.size() != 4) {
+      throw StoreError("redis: heartbeat transaction aborted");
+    }
+    const auto& signal = last.elements[3];
+    if (signal.type == RedisReply::Type::kString) return signal.str;
+    return std::nullopt;
+  });
 }
 
 void RedisStore::remove_process(std::string_view identity) {
-  auto c = pool_->lease();
-  pipeline_checked(*c, {{"SREM", std::string(keys::kProcesses), std::string(identity)},
-                        {"UNLINK", std::string(identity), keys::work(identity),
-                         keys::workers_v6(identity)}});
+  return pool_->run([&](RedisPool::Lease& c) -> void {
+    pipeline_checked(*c, {{"SREM", std::string(keys::kProcesses), std::string(identity)},
+                          {"UNLINK", std::string(identity), keys::work(identity),
+                           keys::workers_v6(identity)}});
+  });
 }
 
 std::vector<ProcessRecord> RedisStore::processes() {
-  auto c = pool_->lease();
-  auto ids = sorted_strings(c->command({"SMEMBERS", std::string(keys::kProcesses)}).check());
-  std::vector<Command> cmds;
-  for (const auto& id : ids) cmds.push_back({"HMGET", id, "info", "busy", "beat", "quiet", "rss", "rtt_us"});
-  auto replies = c->pipeline(cmds);
-  std::vector<ProcessRecord> out;
-  Command prune{"SREM", std::string(keys::kProcesses)};
-  for (std::size_t i = 0; i < ids.size(); ++i) {
-    const auto& r = replies[i];
-    if (r.is_error()) continue;  // not a hash: not ours to judge
-    if (r.elements.size() != 6 || r.elements[0].is_nil()) {
-      prune.push_back(ids[i]);  // heartbeat expired: ProcessSet#cleanup does the same
-      continue;
+  return pool_->run([&](RedisPool::Lease& c) -> std::vector<ProcessRecord> {
+    auto ids = sorted_strings(c->command({"SMEMBERS", std::string(keys::kProcesses)}).check());
+    std::vector<Command> cmds;
+    for (const auto& id : ids) cmds.push_back({"HMGET", id, "info", "busy", "beat", "quiet", "rss", "rtt_us"});
+    auto replies = c->pipeline(cmds);
+    std::vector<ProcessRecord> out;
+    Command prune{"SREM", std::string(keys::kProcesses)};
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      const auto& r = replies[i];
+      if (r.is_error()) continue;  // not a hash: not ours to judge
+      if (r.elements.size() != 6 || r.elements[0].is_nil()) {
+        prune.push_back(ids[i]);  // heartbeat expired: ProcessSet#cleanup does the same
+        continue;
+      }
+      ProcessRecord p;
+      p.identity = ids[i];
+      p.info_json = r.elements[0].str;
+      p.busy = to_int(r.elements[1]);
+      p.beat = to_double(r.elements[2]);
+      p.quiet = r.elements[3].str == "true";
+      p.rss_kb = to_int(r.elements[4]);
+      p.rtt_us = to_int(r.elements[5]);
+      out.push_back(std::move(p));
     }
-    ProcessRecord p;
-    p.identity = ids[i];
-    p.info_json = r.elements[0].str;
-    p.busy = to_int(r.elements[1]);
-    p.beat = to_double(r.elements[2]);
-    p.quiet = r.elements[3].str == "true";
-    p.rss_kb = to_int(r.elements[4]);
-    p.rtt_us = to_int(r.elements[5]);
-    out.push_back(std::move(p));
-  }
-  if (prune.size() > 2) c->command(prune).check();
-  return out;
+    if (prune.size() > 2) c->command(prune).check();
+    return out;
+  });
 }
 
 std::vector<WorkRecord> RedisStore::work() {
   auto procs = processes();
-  auto c = pool_->lease();
-  std::vector<Command> cmds;
-  for (const auto& p : procs) cmds.push_back({"HGETALL", keys::work(p.identity)});
-  auto replies = c->pipeline(cmds);
-  std::vector<WorkRecord> out;
-  for (std::size_t i = 0; i < procs.size(); ++i) {
-    const auto& r = replies[i];
-    for (std::size_t k = 0; k + 1 < r.elements.size(); k += 2) {
-      out.push_back({procs[i].identity, r.elements[k].str, r.elements[k + 1].str});
+  return pool_->run([&](RedisPool::Lease& c) -> std::vector<WorkRecord> {
+    std::vector<Command> cmds;
+    for (const auto& p : procs) cmds.push_back({"HGETALL", keys::work(p.identity)});
+    auto replies = c->pipeline(cmds);
+    std::vector<WorkRecord> out;
+    for (std::size_t i = 0; i < procs.size(); ++i) {
+      const auto& r = replies[i];
+      for (std::size_t k = 0; k + 1 < r.elements.size(); k += 2) {
+        out.push_back({procs[i].identity, r.elements[k].str, r.elements[k + 1].str});
+      }
     }
-  }
-  return out;
+    return out;
+  });
 }
 
 void RedisStore::signal(std::string_view identity, std::string_view signal) {
-  auto c = pool_->lease();
-  pipeline_checked(*c, {{"LPUSH", keys::signals(identity), std::string(signal)},
-                        {"EXPIRE", keys::signals(identity), "60"}});
+  return pool_->run([&](RedisPool::Lease& c) -> void {
+    pipeline_checked(*c, {{"LPUSH", keys::signals(identity), std::string(signal)},
+                          {"EXPIRE", keys::signals(identity), "60"}});
+  });
 }
 
 StoreStats RedisStore::stats(double now) {
-  auto c = pool_->lease();
-  // The Web UI's dashboard pipeline, then its "slow part" (busy and enqueued sums).
-  auto r = c->pipeline({{"GET", "stat:processed"},
-                        {"GET", "stat:failed"},
-                        {"ZCARD", "schedule"},
-                        {"ZCARD", "retry"},
-                        {"ZCARD", "dead"},
-                        {"SCARD", std::string(keys::kProcesses)},
-                        {"SMEMBERS", std::string(keys::kProcesses)},
-                        {"SMEMBERS", std::string(keys::kQueues)}});
-  StoreStats s;
-  s.processed = to_int(r[0]);
-  s.failed = to_int(r[1]);
-  s.scheduled_size = to_int(r[2]);
-  s.retry_size = to_int(r[3]);
-  s.dead_size = to_int(r[4]);
-  s.processes_size = to_int(r[5]);
-  std::vector<Command> cmds;
-  for (const auto& id : r[6].elements) cmds.push_back({"HGET", id.str, "busy"});
-  for (const auto& q : r[7].elements) cmds.push_back({"LLEN", keys::queue(q.str)});
-  auto sums = c->pipeline(cmds);
-  const std::size_t nproc = r[6].elements.size();
-  for (std::size_t i = 0; i < sums.size(); ++i) {
-    if (sums[i].is_error()) continue;
-    (i < nproc ? s.busy : s.enqueued) += to_int(sums[i]);
-  }
-  return s;
+  return pool_->run([&](RedisPool::Lease& c) -> StoreStats {
+    // The Web UI's dashboard pipeline, then its "slow part" (busy and enqueued sums).
+    auto r = c->pipeline({{"GET", "stat:processed"},
+                          {"GET", "stat:failed"},
+                          {"ZCARD", "schedule"},
+                          {"ZCARD", "retry"},
+                          {"ZCARD", "dead"},
+                          {"SCARD", std::string(keys::kProcesses)},
+                          {"SMEMBERS", std::string(keys::kProcesses)},
+                          {"SMEMBERS", std::string(keys::kQueues)}});
+    StoreStats s;
+    s.processed = to_int(r[0]);
+    s.failed = to_int(r[1]);
+    s.scheduled_size = to_int(r[2]);
+    s.retry_size = to_int(r[3]);
+    s.dead_size = to_int(r[4]);
+    s.processes_size = to_int(r[5]);
+    std::vector<Command> cmds;
+    for (const auto& id : r[6].elements) cmds.push_back({"HGET", id.str, "busy"});
+    for (const auto& q : r[7].elements) cmds.push_back({"LLEN", keys::queue(q.str)});
+    auto sums = c->pipeline(cmds);
+    const std::size_t nproc = r[6].elements.size();
+    for (std::size_t i = 0; i < sums.size(); ++i) {
+      if (sums[i].is_error()) continue;
+      (i < nproc ? s.busy : s.enqueued) += to_int(sums[i]);
+    }
+    return s;
+  });
 }
 
 std::shared_ptr<RedisStore> make_redis_store(std::string_view url, RedisOptions options) {

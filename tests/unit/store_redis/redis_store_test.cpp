@@ -530,15 +530,34 @@ TEST(RedisStoreOutage, ThrowsDuringOutageLogsOnceAndRecovers) {
   ASSERT_EQ(got.size(), 1u);  // scripts are loaded again on the new server
 }
 
-TEST(RedisStoreOutage, DroppedConnectionsAreReplaced) {
+TEST(RedisStoreOutage, DroppedIdleConnectionsAreReplacedTransparently) {
   if (!testing::redis_server_available()) GTEST_SKIP();
   RedisServer redis;
   auto store = make_redis_store(redis.url());
-  EXPECT_EQ(store->queue_size("default"), 0);
+  std::vector<std::string> p{job("1")};
+  store->push("default", p);
+  LogCapture logs;
   redis.command({"CLIENT", "KILL", "TYPE", "normal"});
-  std::int64_t size = -1;
-  eventually([&] { size = store->queue_size("default"); });
-  EXPECT_EQ(size, 0);
+  // The pooled connection is dead; the operation is retried once on a new one.
+  EXPECT_EQ(store->queue_size("default"), 1);
+  EXPECT_EQ(logs.count("unavailable"), 0);
+}
+
+TEST(RedisStoreOutage, RestartWhileIdleIsInvisible) {
+  if (!testing::redis_server_available()) GTEST_SKIP();
+  testing::RedisServerOptions opt;
+  opt.persistence = true;
+  RedisServer redis(opt);
+  auto store = make_redis_store(redis.url());
+  std::vector<std::string> p{job("1")};
+  store->push("default", p);
+  std::vector<std::string> q{"default"};
+  ASSERT_EQ(store->fetch("w", q, 1, std::chrono::milliseconds(0)).size(), 1u);  // scripts loaded
+  redis.restart();
+  store->push("default", p);  // no StoreError: the dead pooled connection is replaced
+  EXPECT_EQ(store->queue_size("default"), 1);
+  EXPECT_EQ(store->in_progress("w").size(), 1u);
+  EXPECT_EQ(store->fetch("w", q, 1, std::chrono::milliseconds(0)).size(), 1u);  // NOSCRIPT reload
 }
 
 TEST(RedisStoreOutage, UnreachableServerFailsFastWithoutHanging) {
