@@ -59,8 +59,10 @@ struct ServerOptions {
   std::chrono::milliseconds initial_poll_delay{-1};
   std::chrono::milliseconds heartbeat_interval{5000};
   std::chrono::seconds process_ttl{60};
-  // How often live processes' orphans are looked for (Store::recover_orphans).
-  std::chrono::milliseconds orphan_check_interval{15000};
+  // How often orphans of dead processes are looked for (Store::recover_orphans). A crashed
+  // process's jobs come back within process_ttl + orphan_check_interval (+ one heartbeat
+  // interval of granularity): 60 + 5 = 65 s by default; at once for a dead process on this host.
+  std::chrono::milliseconds orphan_check_interval{5000};
   std::string tag;
   std::vector<std::string> labels;
   std::string identity;  // empty = "host:pid:<12 hex>"

@@ -27,7 +27,7 @@ struct ServerFlags {
   double poll_interval_s = 0;
   double heartbeat_interval_s = 5;
   int process_ttl_s = 60;
-  double orphan_check_interval_s = 15;
+  double orphan_check_interval_s = 5;  // with the 60 s TTL: orphans back within 65 s
   std::size_t fetch_batch = 0;
   bool verbose = false;
   bool quiet = false;
