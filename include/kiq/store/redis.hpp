@@ -104,8 +104,9 @@ class RedisConnection {
   void append(std::initializer_list<std::string_view> argv);
   RedisReply read_reply();
 
-  // Pool bookkeeping: a broken connection (transport error) is closed instead of reused.
-  bool broken() const { return broken_; }
+  // Pool bookkeeping: a broken connection (transport error, or replies left unread) is closed
+  // instead of reused.
+  bool broken() const { return broken_ || pending_ != 0; }
   std::uint64_t generation() const { return generation_; }
   void mark_used() { used_before_ = true; }
 
@@ -118,6 +119,7 @@ class RedisConnection {
   redisContext* context_;
   bool broken_ = false;
   bool used_before_ = false;  // returned to the pool at least once
+  std::size_t pending_ = 0;   // commands sent whose replies were not read yet
 };
 
 class RedisKeyValue;

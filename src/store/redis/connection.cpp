@@ -70,6 +70,7 @@ void RedisConnection::fail(const char* what) {
 void RedisConnection::append_argv(int argc, const char** argv, const std::size_t* lens) {
   if (broken_) fail("cannot send");
   if (redisAppendCommandArgv(context_, argc, argv, lens) != REDIS_OK) fail("cannot send");
+  ++pending_;
 }
 
 void RedisConnection::append(std::span<const std::string> argv) {
@@ -100,6 +101,7 @@ RedisReply RedisConnection::read_reply() {
   if (broken_) fail("cannot read");
   void* raw = nullptr;
   if (redisGetReply(context_, &raw) != REDIS_OK || raw == nullptr) fail("connection lost");
+  if (pending_ > 0) --pending_;
   std::unique_ptr<redisReply, decltype(&freeReplyObject)> reply(static_cast<redisReply*>(raw),
                                                                 &freeReplyObject);
   return convert(reply.get());

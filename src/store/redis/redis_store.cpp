@@ -209,9 +209,11 @@ std::vector<FetchedJob> RedisStore::fetch(std::string_view identity,
       c->append({"SADD", keys::in_progress_queues(identity), q});
       c->append({"BRPOPLPUSH", keys::queue(q), keys::in_progress(identity, q),
                  fmt::format("{:.3f}", std::chrono::duration<double>(wait).count())});
-      c->read_reply().check();
-      c->read_reply().check();
+      auto owners = c->read_reply();
+      auto owned = c->read_reply();
       auto got = c->read_reply();
+      owners.check();
+      owned.check();
       got.check();
       if (got.type == RedisReply::Type::kString) {
         std::vector<FetchedJob> out{{q, std::move(got.str)}};

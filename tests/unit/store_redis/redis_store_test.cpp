@@ -376,6 +376,9 @@ TEST_F(RedisStoreTest, KeyValueAndWithConnection) {
     auto p = c.pipeline({{"INCR", "c"}, {"INCR", "c"}});
     EXPECT_EQ(p[1].integer, 2);
   });
+  // Replies left unread by job code must not leak into the next user of the connection.
+  store().with_connection([](RedisConnection& c) { c.append({"GET", "no-such-key"}); });
+  EXPECT_EQ(store().kv().get("job:result"), "42");
   EXPECT_GE(store().ping_us(), 0);
   EXPECT_EQ(store().describe(), redis().url());
 }
