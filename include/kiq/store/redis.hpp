@@ -13,9 +13,14 @@
 // threads acking at once cost one round trip, not N.
 //
 // Connections: a small pool of synchronous hiredis connections with connect/command timeouts.
-// A dropped connection is re-established with exponential backoff (min_backoff .. max_backoff);
-// operations during an outage throw kiq::StoreError quickly instead of hanging; the outage is
-// logged once when it starts and once when Redis is back. AUTH and SELECT run on every connect.
+// A pooled connection found dead (e.g. Redis restarted while it idled) is replaced and the
+// operation retried once, so a restart between operations is invisible. When Redis cannot be
+// reached, reconnects back off exponentially (min_backoff .. max_backoff) and operations throw
+// kiq::StoreError quickly instead of hanging; the outage is logged once when it starts and once
+// when Redis is back. AUTH and SELECT run on every connect.
+//
+// Known limit: pop_due() returns the members it removed; if the reply is lost (connection cut
+// after Redis ran the script) those entries are gone, as with Sidekiq's own poller.
 #pragma once
 
 #include <chrono>
@@ -48,7 +53,7 @@ struct RedisUrl {
 
   // "redis://host:port/db" or "unix:///path?db=N"; never the password.
   std::string describe() const;
-};
+};  // RedisUrl, RedisOptions, RedisReply: plain values (thread-safety of any std value type).
 
 // Throws std::invalid_argument naming the problem (scheme, port, db, empty host, ...).
 RedisUrl parse_redis_url(std::string_view url);
