@@ -39,6 +39,8 @@ std::optional<double> epoch_seconds(const Json& job, std::string_view key) {
   double v = it->get<double>();
   if (!std::isfinite(v) || v <= 0) return std::nullopt;
   if (it->is_number_integer() && v > 1e11) v /= 1000.0;  // Sidekiq 8: integer milliseconds
+  // Beyond year 2255 the nanosecond timestamps of OTLP overflow: treat as garbage.
+  if (v > 9e9) return std::nullopt;
   return v;
 }
 

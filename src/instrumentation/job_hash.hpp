@@ -19,7 +19,7 @@ std::string job_class_of(const Json& job);
 std::string string_of(const Json& job, std::string_view key);
 
 // A job timestamp as seconds since the epoch: floats are seconds (Sidekiq < 8), integers above
-// 1e11 are milliseconds (Sidekiq 8). nullopt when absent or not a number.
+// 1e11 are milliseconds (Sidekiq 8). nullopt when absent, not a number, <= 0 or past 2255.
 std::optional<double> epoch_seconds(const Json& job, std::string_view key);
 otel::Timestamp to_timestamp(double epoch_seconds);
 

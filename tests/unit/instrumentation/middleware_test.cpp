@@ -212,11 +212,15 @@ TEST(TracingMiddleware, GarbageTraceparentIsIgnored) {
   TracingHarness t(registry, opts(PropagationStyle::kLink));
   Json job = {{"class", "NoopJob"}, {"args", Json::array()}, {"queue", "default"},
               {"jid", "b4a577edbccf1d805744efa9"}, {"traceparent", "00-XYZ-nonsense-01"},
-              {"baggage", 42}};
+              {"baggage", 42}, {"created_at", 1e300}, {"enqueued_at", "yesterday"},
+              {"scheduled_at", -5}, {"retry", "maybe"}};
   EXPECT_NO_THROW(t.jobs().perform(job));
   auto process = t.find("default process");
   ASSERT_TRUE(process);
   EXPECT_TRUE(process->links.empty());
+  EXPECT_TRUE(process->events.empty());
+  EXPECT_FALSE(attr(*process, "job.queue_wait_time_ms"));
+  EXPECT_FALSE(attr(*process, "schedule.drift_seconds"));
 }
 
 TEST(TracingMiddleware, PollerRepushKeepsTheOriginalTraceparentAndMakesNoSpan) {
