@@ -22,7 +22,7 @@ using namespace std::chrono_literals;
 // the tests touch is cleared first so the outer environment cannot leak in.
 class ScopedEnv {
  public:
-  explicit ScopedEnv(std::map<std::string, std::string> vars) {
+  explicit ScopedEnv(std::initializer_list<std::pair<std::string, std::string>> vars) {
     for (const char* name :
          {"OTEL_SDK_DISABLED", "OTEL_SERVICE_NAME", "OTEL_RESOURCE_ATTRIBUTES", "OTEL_PROPAGATORS",
           "OTEL_TRACES_EXPORTER", "OTEL_TRACES_SAMPLER", "OTEL_TRACES_SAMPLER_ARG",
