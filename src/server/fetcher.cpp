@@ -8,7 +8,7 @@ namespace kiq::server {
 namespace {
 std::size_t batch_size(const ServerOptions& o) {
   if (o.fetch_batch > 0) return o.fetch_batch;
-  return static_cast<std::size_t>(std::max(1, o.concurrency / 2));
+  return static_cast<std::size_t>(std::max(1, o.concurrency));
 }
 }  // namespace
 

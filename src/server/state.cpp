@@ -7,27 +7,29 @@ namespace kiq::server {
 
 std::size_t JobBuffer::wait_for_space(std::chrono::milliseconds timeout) {
   std::unique_lock lock(mu_);
-  cv_.wait_for(lock, timeout, [&] { return closed_ || jobs_.size() < capacity_; });
+  space_cv_.wait_for(lock, timeout, [&] { return closed_ || jobs_.size() < capacity_; });
   if (closed_ || jobs_.size() >= capacity_) return 0;
   return capacity_ - jobs_.size();
 }
 
 void JobBuffer::push(std::vector<FetchedJob> jobs) {
+  std::size_t n = jobs.size();
   {
     std::lock_guard lock(mu_);
     for (auto& j : jobs) jobs_.push_back(std::move(j));
   }
-  cv_.notify_all();
+  // One wake-up per job: waking every worker for a small batch costs more than the jobs.
+  for (std::size_t i = 0; i < n; ++i) jobs_cv_.notify_one();
 }
 
 std::optional<FetchedJob> JobBuffer::pop() {
   std::unique_lock lock(mu_);
-  cv_.wait(lock, [&] { return closed_ || !jobs_.empty(); });
+  jobs_cv_.wait(lock, [&] { return closed_ || !jobs_.empty(); });
   if (closed_) return std::nullopt;
   FetchedJob job = std::move(jobs_.front());
   jobs_.pop_front();
   lock.unlock();
-  cv_.notify_all();  // the fetcher may be waiting for space
+  space_cv_.notify_one();  // only the fetcher waits for space
   return job;
 }
 
@@ -36,7 +38,8 @@ void JobBuffer::close() {
     std::lock_guard lock(mu_);
     closed_ = true;
   }
-  cv_.notify_all();
+  space_cv_.notify_all();
+  jobs_cv_.notify_all();
 }
 
 std::vector<FetchedJob> JobBuffer::take_all() {
@@ -67,8 +70,10 @@ namespace {
 std::shared_ptr<spdlog::logger> pick_logger(const ServerOptions& o) {
   return o.logger ? o.logger : spdlog::default_logger();
 }
+// Room for two fetch batches: workers finishing a batch find the next one already here.
 std::size_t buffer_capacity(const ServerOptions& o) {
-  return static_cast<std::size_t>(std::max(1, o.concurrency));
+  std::size_t batch = o.fetch_batch > 0 ? o.fetch_batch : static_cast<std::size_t>(std::max(1, o.concurrency));
+  return 2 * batch;
 }
 RetryPolicyOptions retry_options(const ServerOptions& o) {
   RetryPolicyOptions r;

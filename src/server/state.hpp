@@ -46,7 +46,10 @@ class JobBuffer {
 
  private:
   mutable std::mutex mu_;
-  std::condition_variable cv_;
+  // Two condition variables so a pop wakes only the fetcher and a push only as many workers
+  // as there are new jobs (one shared cv woke every worker per job: a thundering herd).
+  std::condition_variable space_cv_;  // the fetcher waits for room
+  std::condition_variable jobs_cv_;   // workers wait for jobs
   std::deque<FetchedJob> jobs_;
   std::size_t capacity_;
   bool closed_ = false;
