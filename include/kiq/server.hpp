@@ -69,7 +69,7 @@ struct ServerOptions {
   DeadSetLimits dead_limits;
   int max_retries = 25;     // for retry: true
   double time_scale = 1.0;  // multiplies retry delays (the demo shrinks backoff)
-  std::size_t fetch_batch = 0;  // jobs per fetch call; 0 = automatic (about concurrency / 2)
+  std::size_t fetch_batch = 0;  // jobs per fetch call; 0 = concurrency (buffer: two batches)
   std::chrono::milliseconds fetch_timeout{2000};  // blocking fetch wait (Sidekiq: 2 s)
   ServerChain server_middleware;
   ClientChain client_middleware;  // for jobs enqueued by jobs and poller re-pushes
