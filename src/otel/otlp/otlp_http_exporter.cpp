@@ -138,7 +138,15 @@ class OtlpHttpExporter::Impl {
     if (options_.compression == OtlpCompression::kGzip) append_header("Content-Encoding: gzip");
     append_header("User-Agent: " + otlp_user_agent());
     append_header("Expect:");  // no 100-continue round trip for bodies > 1 KiB
-    for (const auto& [key, value] : options_.headers) append_header(key + ": " + value);
+    for (const auto& [key, value] : options_.headers) {
+      // CR/LF would let a header value inject further headers or a body.
+      if (key.empty() || key.find_first_of(":\r\n") != std::string::npos ||
+          value.find_first_of("\r\n") != std::string::npos) {
+        log_warn("ignoring OTLP header '{}': empty name or forbidden character", key);
+        continue;
+      }
+      append_header(key + ": " + value);
+    }
   }
 
   ExportResult export_spans(std::span<const SpanData> batch) {
@@ -147,6 +155,14 @@ class OtlpHttpExporter::Impl {
     ExportSlot slot(*this);
     if (shutdown_.load()) return ExportResult::kFailure;
     if (!curl_) return fail(batch.size(), "libcurl could not be initialised");
+    try {
+      return encode_and_send(batch);
+    } catch (const std::exception& e) {  // e.g. bad_alloc: the exporter contract is "never throw"
+      return fail(batch.size(), fmt::format("export aborted: {}", e.what()));
+    }
+  }
+
+  ExportResult encode_and_send(std::span<const SpanData> batch) {
 
     std::string body = options_.protocol == OtlpProtocol::kHttpJson ? otlp::encode_json(batch)
                                                                     : otlp::encode_protobuf(batch);

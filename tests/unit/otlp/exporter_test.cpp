@@ -301,6 +301,23 @@ TEST(OtlpHttpExporter, CustomHeadersArrive) {
   EXPECT_EQ(requests[0].header("X-Tenant"), "acme");
 }
 
+TEST(OtlpHttpExporter, HeadersThatCouldInjectAreDropped) {
+  OtlpReceiver receiver;
+  auto options = options_for(receiver);
+  options.headers = {{"x-ok", "1"}, {"x-bad", "a\r\nInjected: yes"}, {"", "empty"}};
+  ::testing::internal::CaptureStderr();
+  OtlpHttpExporter exporter(options);
+  std::string err = ::testing::internal::GetCapturedStderr();
+  auto batch = testing::sample_batch(1);
+  EXPECT_EQ(exporter.export_spans(batch), ExportResult::kSuccess);
+  auto requests = receiver.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].header("x-ok"), "1");
+  EXPECT_TRUE(requests[0].header("x-bad").empty());
+  EXPECT_TRUE(requests[0].header("Injected").empty());
+  EXPECT_NE(err.find("x-bad"), std::string::npos) << err;
+}
+
 TEST(OtlpHttpExporter, PartialSuccessIsCountedNotRetried) {
   OtlpReceiver receiver;
   otlp::pb::collector::trace::v1::ExportTraceServiceResponse response;
