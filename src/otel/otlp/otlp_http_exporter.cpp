@@ -163,7 +163,6 @@ class OtlpHttpExporter::Impl {
   }
 
   ExportResult encode_and_send(std::span<const SpanData> batch) {
-
     std::string body = options_.protocol == OtlpProtocol::kHttpJson ? otlp::encode_json(batch)
                                                                     : otlp::encode_protobuf(batch);
     if (body.size() > kMaxRequestBytes) {
