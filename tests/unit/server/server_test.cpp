@@ -506,5 +506,49 @@ TEST_F(ServerTest, RunBlocksUntilRequestStop) {
   EXPECT_FALSE(server.running());
 }
 
+
+// A MemoryStore that fails some calls, as a store does during an outage.
+class FlakyStore : public MemoryStore {
+ public:
+  std::atomic<int> failing_beats{0};
+  std::atomic<int> failing_fetches{0};
+  std::optional<std::string> heartbeat(const ProcessBeat& beat) override {
+    if (failing_beats > 0) {
+      --failing_beats;
+      throw StoreError("connection refused (test)");
+    }
+    return MemoryStore::heartbeat(beat);
+  }
+  std::vector<FetchedJob> fetch(std::string_view identity, std::span<const std::string> queues,
+                                std::size_t max, std::chrono::milliseconds timeout) override {
+    if (failing_fetches > 0) {
+      --failing_fetches;
+      throw StoreError("connection reset (test)");
+    }
+    return MemoryStore::fetch(identity, queues, max, timeout);
+  }
+};
+
+TEST(ServerOutageTest, FailedBeatsKeepTheirCountersAndFetchErrorsAreSurvived) {
+  auto store = std::make_shared<FlakyStore>();
+  JobRegistry registry;
+  std::atomic<int> runs{0};
+  registry.add("Work", [&](JobContext&, const Json&) { ++runs; });
+  Client client(store);
+  for (int i = 0; i < 5; ++i) client.perform_async("Work", {i});
+  store->failing_fetches = 2;
+  store->failing_beats = 1000;  // every beat fails while the jobs run
+  auto options = fast_options();
+  Server server(options, registry, store);
+  server.start();
+  ASSERT_TRUE(eventually([&] { return runs.load() == 5; }));
+  EXPECT_EQ(store->stats(epoch_now()).processed, 0);  // nothing flushed yet
+  store->failing_beats = 0;                          // the store is back
+  ASSERT_TRUE(eventually([&] { return store->stats(epoch_now()).processed == 5; }));
+  EXPECT_TRUE(server.running());
+  server.stop();
+  EXPECT_EQ(store->stats(epoch_now()).processed, 5);  // counted once, not lost, not doubled
+}
+
 }  // namespace
 }  // namespace kiq
