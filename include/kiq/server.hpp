@@ -12,8 +12,12 @@
 // remove the process). Signals are the CLI's business: it calls quiet()/stop() from its own
 // signal-watching thread; signals written by the Web UI (TSTP/TERM) arrive via the heartbeat.
 //
+// A job still running at the shutdown deadline cannot be interrupted in C++: its job goes back
+// to the queue, its worker thread is detached and its eventual result is dropped (at-least-once).
+//
 // Thread-safety: every public method is thread-safe and may be called from any thread; stop()
-// and the destructor block until the server's threads have ended (never call stop() from a job).
+// and the destructor block until the server has stopped (never call stop() from a job: use
+// request_stop()).
 #pragma once
 
 #include <chrono>
