@@ -10,6 +10,13 @@ namespace kiq::examples::detail {
 
 inline otel::TracerPtr app_tracer() { return otel::get_tracer(kTracerName); }
 
+// Span start options with just attributes (the tutorial's `in_span(name, attributes: {...})`).
+inline otel::StartSpanOptions with_attributes(otel::Attributes attributes) {
+  otel::StartSpanOptions options;
+  options.attributes = std::move(attributes);
+  return options;
+}
+
 void user_notification(FakeWorld& w, JobContext& ctx, const Json& args);
 void report_generator(FakeWorld& w, JobContext& ctx, const Json& args);
 void report_section(FakeWorld& w, JobContext& ctx, const Json& args);

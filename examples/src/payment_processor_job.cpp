@@ -47,7 +47,7 @@ void payment_processor(FakeWorld& w, JobContext& ctx, const Json& args) {
 
   in_recording_span(
       *tracer, "payment.process",
-      {.attributes = {{"order.id", order_id}, {"payment_method.id", method_id}}},
+      with_attributes({{"order.id", order_id}, {"payment_method.id", method_id}}),
       [&](otel::Span& span, Recorded& recorded) {
         Order order = w.orders.find(order_id);
         PaymentMethod method = w.payment_methods.find(method_id);
@@ -64,7 +64,7 @@ void payment_processor(FakeWorld& w, JobContext& ctx, const Json& args) {
         try {
           auto charge = tracer->in_span(
               "payment.charge",
-              {.attributes = {{"amount", order.total}, {"currency", order.currency}}},
+              with_attributes({{"amount", order.total}, {"currency", order.currency}}),
               [&] { return w.gateway.charge(method, order.total); });
           span.set_attribute("payment.success", true);
           span.set_attribute("payment.transaction_id", charge.transaction_id);
@@ -98,7 +98,7 @@ void customer_notification(FakeWorld& w, JobContext&, const Json& args) {
   const std::int64_t order_id = int_arg(kCustomerNotificationJob, args, 0, "order_id");
   const std::string type = string_arg(kCustomerNotificationJob, args, 1, "notification_type");
   app_tracer()->in_span(
-      "customer.notify", {.attributes = {{"order.id", order_id}, {"notification.type", type}}},
+      "customer.notify", with_attributes({{"order.id", order_id}, {"notification.type", type}}),
       [&](otel::Span& span) {
         Order order = w.orders.find(order_id);
         w.outbox.send("email", fmt::format("customer-of-order-{}", order.id),

@@ -11,19 +11,26 @@ void add(JobRegistry& r, const std::shared_ptr<FakeWorld>& w, const char* name, 
   r.add(name, [w, fn](JobContext& ctx, const Json& args) { fn(*w, ctx, args); }, std::move(options));
 }
 
+JobOptions on(std::string queue, RetryOption retry = true) {
+  JobOptions options;
+  options.queue = std::move(queue);
+  options.retry = retry;
+  return options;
+}
+
 }  // namespace
 
 void register_all(JobRegistry& r, std::shared_ptr<FakeWorld> w) {
   using namespace detail;
-  add(r, w, kUserNotificationJob, user_notification, {.queue = "default"});
-  add(r, w, kReportGeneratorJob, report_generator, {.queue = "reports"});
-  add(r, w, kReportSectionJob, report_section, {.queue = "reports"});
-  add(r, w, kCombineReportSectionsJob, combine_report_sections, {.queue = "reports"});
-  add(r, w, kPaymentProcessorJob, payment_processor, {.queue = "payments", .retry = 5});
-  add(r, w, kCustomerNotificationJob, customer_notification, {.queue = "default"});
-  add(r, w, kScheduledReportJob, scheduled_report, {.queue = "reports"});
-  add(r, w, kReportDeliveryJob, report_delivery, {.queue = "default"});
-  add(r, w, kUserSyncJob, user_sync, {.queue = "sync"});
+  add(r, w, kUserNotificationJob, user_notification, on("default"));
+  add(r, w, kReportGeneratorJob, report_generator, on("reports"));
+  add(r, w, kReportSectionJob, report_section, on("reports"));
+  add(r, w, kCombineReportSectionsJob, combine_report_sections, on("reports"));
+  add(r, w, kPaymentProcessorJob, payment_processor, on("payments", 5));
+  add(r, w, kCustomerNotificationJob, customer_notification, on("default"));
+  add(r, w, kScheduledReportJob, scheduled_report, on("reports"));
+  add(r, w, kReportDeliveryJob, report_delivery, on("default"));
+  add(r, w, kUserSyncJob, user_sync, on("sync"));
 }
 
 std::shared_ptr<FakeWorld> register_all(JobRegistry& r) {

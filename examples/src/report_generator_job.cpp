@@ -28,7 +28,7 @@ void report_generator(FakeWorld& w, JobContext& ctx, const Json& args) {
 
   tracer->in_span(
       "report.generate",
-      {.attributes = {{"organization.id", org_id}, {"report.date_range", date_range}}},
+      with_attributes({{"organization.id", org_id}, {"report.date_range", date_range}}),
       [&](otel::Span& span) {
         Organization org = w.organizations.find(org_id);
         span.set_attribute("organization.name", org.name);
@@ -56,7 +56,7 @@ void combine_report_sections(FakeWorld&, JobContext& ctx, const Json& args) {
   const Json& sections = arg(kCombineReportSectionsJob, args, 1, "sections");
   if (!sections.is_array())
     throw std::invalid_argument("CombineReportSectionsJob: argument 1 (sections) must be an array");
-  app_tracer()->in_span("report.combine", {.attributes = {{"organization.id", org_id}}},
+  app_tracer()->in_span("report.combine", with_attributes({{"organization.id", org_id}}),
                         [&](otel::Span& span) {
                           std::int64_t found = 0;
                           for (const auto& s : sections)

@@ -45,7 +45,7 @@ void report_section(FakeWorld&, JobContext& ctx, const Json& args) {
 
   app_tracer()->in_span(
       "report.process_section." + section,
-      {.attributes = {{"organization.id", org_id}, {"report.section", section}}},
+      with_attributes({{"organization.id", org_id}, {"report.section", section}}),
       [&](otel::Span& span) {
         Json result = process_section(section, data);
         span.set_attribute("section.items", static_cast<std::int64_t>(result.size()));

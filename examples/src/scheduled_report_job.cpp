@@ -28,7 +28,7 @@ void scheduled_report(FakeWorld& w, JobContext& ctx, const Json& args) {
   auto tracer = app_tracer();
 
   tracer->in_span(
-      "scheduled_report.execute", {.attributes = {{"schedule.id", schedule_id}}},
+      "scheduled_report.execute", with_attributes({{"schedule.id", schedule_id}}),
       [&](otel::Span& span) {
         ReportSchedule schedule = w.schedules.find(schedule_id);
         span.set_attribute("schedule.frequency", schedule.frequency);
@@ -65,7 +65,7 @@ void report_delivery(FakeWorld& w, JobContext&, const Json& args) {
   const std::int64_t recipient = int_arg(kReportDeliveryJob, args, 0, "recipient_id");
   const std::string report_id = string_arg(kReportDeliveryJob, args, 1, "report_id");
   app_tracer()->in_span(
-      "report.deliver", {.attributes = {{"recipient.id", recipient}, {"report.id", report_id}}},
+      "report.deliver", with_attributes({{"recipient.id", recipient}, {"report.id", report_id}}),
       [&](otel::Span& span) {
         User user = w.users.find(recipient);
         w.outbox.send("email", user.email, "Your report " + report_id);

@@ -25,7 +25,7 @@ void user_notification(FakeWorld& w, JobContext&, const Json& args) {
   job_span->set_attribute("user.id", user_id);
   job_span->set_attribute("notification.type", type);
 
-  User user = tracer->in_span("job.fetch_user", {.attributes = {{"user.id", user_id}}},
+  User user = tracer->in_span("job.fetch_user", with_attributes({{"user.id", user_id}}),
                               [&](otel::Span& span) {
                                 User u = w.users.find(user_id);
                                 span.set_attribute("user.email", u.email);
@@ -34,7 +34,7 @@ void user_notification(FakeWorld& w, JobContext&, const Json& args) {
                               });
 
   Notification n = tracer->in_span("job.build_notification",
-                                   {.attributes = {{"notification.type", type}}},
+                                   with_attributes({{"notification.type", type}}),
                                    [&](otel::Span& span) {
                                      Notification built = build_notification(user, type);
                                      span.set_attribute("notification.subject", built.subject);
@@ -43,7 +43,7 @@ void user_notification(FakeWorld& w, JobContext&, const Json& args) {
                                    });
 
   for (const auto& channel : n.channels) {
-    tracer->in_span("job.send_" + channel, {.attributes = {{"notification.channel", channel}}},
+    tracer->in_span("job.send_" + channel, with_attributes({{"notification.channel", channel}}),
                     [&](otel::Span& span) {
                       const std::string& to = channel == "sms" ? user.phone
                                               : channel == "push" ? fmt::format("device-{}", user.id)

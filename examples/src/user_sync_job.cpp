@@ -11,7 +11,9 @@ void user_sync(FakeWorld& w, JobContext&, const Json& args) {
   if (!ids.is_array()) throw std::invalid_argument("UserSyncJob: argument 0 (user_ids) must be an array");
   auto tracer = app_tracer();
 
-  tracing::BatchSpan batch(*tracer, "batch.user_sync", ids.size(), {.success_attribute = "sync.success"});
+  tracing::BatchOptions options;
+  options.success_attribute = "sync.success";
+  tracing::BatchSpan batch(*tracer, "batch.user_sync", ids.size(), options);
   for (const auto& id : ids) {
     otel::Attributes attrs;
     if (id.is_number_integer()) attrs.push_back({"user.id", id.get<std::int64_t>()});
