@@ -62,29 +62,35 @@ std::size_t enqueue_set(State& state, SortedSetName set, PushOrigin origin, doub
   std::size_t moved = 0;
   for (;;) {
     auto due = state.store->pop_due(set, now, kPopLimit);
-    for (const auto& payload : due) {
-      ParsedPayload parsed = parse_payload(payload);
-      if (!parsed.ok()) {
-        bury(state, payload, "scheduled " + parsed.error, now);
-        continue;
-      }
-      Json job = std::move(parsed.job);
-      try {
-        state.client.push(std::move(job), origin);
-        ++moved;
-      } catch (const std::invalid_argument& e) {
-        bury(state, payload, e.what(), now);
-      } catch (const std::exception&) {
-        // The store failed after pop_due: put the entry back so it is not lost, then give up
-        // for this round.
+    std::size_t i = 0;
+    try {
+      for (; i < due.size(); ++i) {
+        const std::string& payload = due[i];
+        ParsedPayload parsed = parse_payload(payload);
+        if (!parsed.ok()) {
+          bury(state, payload, "scheduled " + parsed.error, now);
+          continue;
+        }
+        Json job = std::move(parsed.job);
         try {
-          state.store->add(set, now, payload);
+          state.client.push(std::move(job), origin);
+          ++moved;
+        } catch (const std::invalid_argument& e) {
+          bury(state, payload, e.what(), now);
+        }
+      }
+    } catch (const std::exception&) {
+      // The store failed after pop_due: put this entry AND every later one back so none is
+      // lost, then give up for this round.
+      for (; i < due.size(); ++i) {
+        try {
+          state.store->add(set, now, due[i]);
         } catch (const std::exception& again) {
           log_line(*state.logger, spdlog::level::err, "",
-                   fmt::format("could not put a due job back ({}); its payload: {}", again.what(), payload));
+                   fmt::format("could not put a due job back ({}); its payload: {}", again.what(), due[i]));
         }
-        throw;
       }
+      throw;
     }
     if (due.size() < kPopLimit || state.stopping) return moved;
   }
