@@ -536,7 +536,12 @@ StoreStats MemoryStore::stats(double now) {
     KvEntry* e = impl_->entry(key);
     if (!e) return 0;
     auto* str = std::get_if<std::string>(&e->value);
-    return str ? std::stoll(*str) : 0;
+    if (!str) return 0;
+    try {
+      return std::stoll(*str);
+    } catch (const std::exception&) {
+      return 0;  // someone stored text under a stat key: report 0 rather than fail
+    }
   };
   s.processed = counter("stat:processed");
   s.failed = counter("stat:failed");
