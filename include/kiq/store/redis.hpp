@@ -125,6 +125,7 @@ class RedisConnection {
   bool broken_ = false;
   bool used_before_ = false;  // returned to the pool at least once
   std::size_t pending_ = 0;   // commands sent whose replies were not read yet
+  bool answered_ = false;     // has read at least one reply
 };
 
 class RedisKeyValue;

@@ -102,6 +102,10 @@ RedisReply RedisConnection::read_reply() {
   void* raw = nullptr;
   if (redisGetReply(context_, &raw) != REDIS_OK || raw == nullptr) fail("connection lost");
   if (pending_ > 0) --pending_;
+  if (!answered_) {
+    answered_ = true;
+    pool_.note_connected();
+  }
   std::unique_ptr<redisReply, decltype(&freeReplyObject)> reply(static_cast<redisReply*>(raw),
                                                                 &freeReplyObject);
   return convert(reply.get());

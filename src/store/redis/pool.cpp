@@ -67,7 +67,6 @@ RedisPool::Lease RedisPool::lease() {
   lock.unlock();
   try {
     auto conn = connect(generation);
-    note_connected();
     return Lease(*this, std::move(conn), false);
   } catch (...) {
     lock.lock();

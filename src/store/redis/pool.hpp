@@ -85,13 +85,16 @@ class RedisPool {
   // start (or continue) an outage with backoff; otherwise only retire older connections.
   void report_failure(const std::string& message, bool outage);
 
+  // Called once per connection, on its first successful reply: ends an outage (a TCP connect
+  // alone proves little: a hung server's kernel still accepts connections).
+  void note_connected();
+
   const RedisUrl& url() const { return url_; }
   const RedisOptions& options() const { return options_; }
 
  private:
   std::unique_ptr<RedisConnection> connect(std::uint64_t generation);
   void release(std::unique_ptr<RedisConnection> conn);
-  void note_connected();
 
   const RedisUrl url_;
   const RedisOptions options_;

@@ -7,6 +7,8 @@
 #include <spdlog/sinks/ringbuffer_sink.h>
 #include <spdlog/spdlog.h>
 
+#include <signal.h>
+
 #include <cstdlib>
 #include <thread>
 
@@ -561,6 +563,36 @@ TEST(RedisStoreOutage, RestartWhileIdleIsInvisible) {
   EXPECT_EQ(store->queue_size("default"), 1);
   EXPECT_EQ(store->in_progress("w").size(), 1u);
   EXPECT_EQ(store->fetch("w", q, 1, std::chrono::milliseconds(0)).size(), 1u);  // NOSCRIPT reload
+}
+
+TEST(RedisStoreOutage, HungServerTimesOutAndIsNotReportedRestoredUntilItAnswers) {
+  if (!testing::redis_server_available()) GTEST_SKIP();
+  RedisServer redis;
+  RedisOptions ro;
+  ro.command_timeout = std::chrono::milliseconds(300);
+  ro.min_backoff = std::chrono::milliseconds(20);
+  ro.max_backoff = std::chrono::milliseconds(100);
+  auto store = make_redis_store(redis.url(), ro);
+  EXPECT_EQ(store->queue_size("default"), 0);
+  LogCapture logs;
+  ::kill(redis.pid(), SIGSTOP);  // the kernel still accepts connections; nobody answers
+  int timeouts = 0;
+  for (int i = 0; i < 10; ++i) {
+    try {
+      store->queue_size("default");
+    } catch (const StoreError& e) {
+      timeouts += std::string(e.what()).find("timed out") != std::string::npos;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  }
+  EXPECT_GE(timeouts, 1);
+  EXPECT_EQ(logs.count("unavailable"), 1);
+  EXPECT_EQ(logs.count("restored"), 0);  // connecting to a hung server is not a recovery
+  ::kill(redis.pid(), SIGCONT);
+  std::int64_t size = -1;
+  eventually([&] { size = store->queue_size("default"); });
+  EXPECT_EQ(size, 0);
+  EXPECT_EQ(logs.count("restored"), 1);
 }
 
 TEST(RedisStoreOutage, UnreachableServerFailsFastWithoutHanging) {
