@@ -183,11 +183,15 @@ std::vector<std::string> Client::push_bulk(std::string_view job_class, const std
     std::optional<double> run_at = at ? resolve_at(*at, now) : std::nullopt;
     std::map<std::string, std::vector<std::string>> by_queue;  // immediate pushes
     std::vector<ScoredPayload> scheduled;
+    // Normalized once per chunk; each job is a copy with its own args and jid.
+    const Json base = normalize_item(Json{{"class", std::string(job_class)}, {"args", Json::array()}},
+                                     &options, now);
     for (std::size_t i = start; i < end; ++i) {
       if (!args[i].is_array())
         throw std::invalid_argument(fmt::format("kiq: push_bulk args[{}] must be an array", i));
-      Json job = normalize_item(Json{{"class", std::string(job_class)}, {"args", args[i]}},
-                                &options, now);
+      Json job = base;
+      job["args"] = args[i];
+      job["jid"] = new_jid();
       ClientCall call{job, job["queue"].get<std::string>(), PushOrigin::kClient};
       bool pushed = invoke_chain(middleware_, call, 0, [&] {
         validate(job);
