@@ -1,33 +1,22 @@
 #include "kiq/otel/ids.hpp"
 
-#include <algorithm>
 #include <cstring>
 
 #include "otel/internal/hex.hpp"
 #include "otel/internal/random.hpp"
 
 namespace kiq::otel {
-namespace {
 
-template <std::size_t N>
-bool any_nonzero(const std::array<std::uint8_t, N>& b) {
-  return std::any_of(b.begin(), b.end(), [](std::uint8_t v) { return v != 0; });
-}
-
-void fill_random(std::uint8_t* out, std::size_t n) {
-  for (std::size_t i = 0; i < n; i += 8) {
-    std::uint64_t r = internal::random_u64();
-    std::memcpy(out + i, &r, std::min<std::size_t>(8, n - i));
-  }
-}
-
-}  // namespace
-
+// Word-wise generation and zero check: ids are made twice per span start.
 TraceId TraceId::random() {
-  std::array<std::uint8_t, kSize> b;
+  std::uint64_t hi, lo;
   do {
-    fill_random(b.data(), kSize);
-  } while (!any_nonzero(b));
+    hi = internal::random_u64();
+    lo = internal::random_u64();
+  } while ((hi | lo) == 0);
+  std::array<std::uint8_t, kSize> b;
+  std::memcpy(b.data(), &hi, 8);
+  std::memcpy(b.data() + 8, &lo, 8);
   return TraceId(b);
 }
 
@@ -48,10 +37,12 @@ std::string TraceId::to_hex() const {
 }
 
 SpanId SpanId::random() {
-  std::array<std::uint8_t, kSize> b;
+  std::uint64_t v;
   do {
-    fill_random(b.data(), kSize);
-  } while (!any_nonzero(b));
+    v = internal::random_u64();
+  } while (v == 0);
+  std::array<std::uint8_t, kSize> b;
+  std::memcpy(b.data(), &v, 8);
   return SpanId(b);
 }
 

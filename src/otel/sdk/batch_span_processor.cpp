@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "otel/internal/log.hpp"
+#include "otel/internal/recycling.hpp"
 #include "otel/internal/spin_lock.hpp"
 
 namespace kiq::otel::sdk {
@@ -20,14 +21,27 @@ namespace {
 // thread. Memory is thus allocated and freed on the same (span) thread, and the
 // export thread never frees span memory (cross-thread frees made glibc trim and re-fault pages,
 // which cost more than the whole rest of a span).
+//
+// `span` arrives without resource/scope (SpanProcessor::on_end_from); a reused slot keeps the
+// previous span's ones, which are almost always the same, so they are copied (two atomic
+// refcount updates each) only when they differ. The stale span's attribute list is recycled for
+// the next span this thread starts (internal/recycling.hpp) instead of being freed.
 struct Slots {
   std::vector<SpanData> spans;
   std::size_t count = 0;
 
-  void add(SpanData& span) {
+  void add(SpanData& span, const SpanOrigin& origin) {
     if (count < spans.size()) {
-      spans[count] = std::move(span);
+      SpanData& slot = spans[count];
+      internal::recycle_attributes(std::move(slot.attributes));
+      span.resource.swap(slot.resource);
+      span.scope.swap(slot.scope);
+      slot = std::move(span);
+      if (slot.resource != origin.resource) slot.resource = origin.resource;
+      if (slot.scope != origin.scope) slot.scope = origin.scope;
     } else {
+      span.resource = origin.resource;
+      span.scope = origin.scope;
       spans.push_back(std::move(span));
     }
     ++count;
@@ -169,6 +183,13 @@ BatchSpanProcessor::~BatchSpanProcessor() {
 }
 
 void BatchSpanProcessor::on_end(SpanData&& span) {
+  // Direct callers hand a complete span; keep its own resource/scope.
+  const auto resource = span.resource;
+  const auto scope = span.scope;
+  on_end_from(std::move(span), SpanOrigin{resource, scope});
+}
+
+void BatchSpanProcessor::on_end_from(SpanData&& span, const SpanOrigin& origin) {
   if (!span.context.sampled()) return;
   State& s = *state_;
   if (s.shut_down.load(std::memory_order_relaxed)) return;
@@ -178,7 +199,7 @@ void BatchSpanProcessor::on_end(SpanData&& span) {
     std::lock_guard lock(s.queue_lock);
     queued = s.queue.count;
     if (queued < s.options.max_queue_size) {
-      s.queue.add(span);
+      s.queue.add(span, origin);
       queued = s.queue.count;
       added = true;
     }

@@ -1,8 +1,10 @@
 #include "otel/sdk/sdk_span.hpp"
 
+#include <cstring>
 #include <mutex>
 
 #include "otel/internal/log.hpp"
+#include "otel/internal/recycling.hpp"
 
 namespace kiq::otel::sdk {
 namespace {
@@ -26,14 +28,26 @@ void truncate_value(AttributeValue& v, std::size_t limit) {
   }
 }
 
+// Moves `from` into `to` (which holds the default bool). Scalars and strings, the common cases,
+// are moved directly instead of through the variant's generic (visit-based) move.
+void move_value(AttributeValue& to, AttributeValue&& from) {
+  switch (from.index()) {
+    case 0: to.emplace<0>(*std::get_if<0>(&from)); break;
+    case 1: to.emplace<1>(*std::get_if<1>(&from)); break;
+    case 2: to.emplace<2>(*std::get_if<2>(&from)); break;
+    case 3: to.emplace<3>(std::move(*std::get_if<3>(&from))); break;
+    default: to = std::move(from); break;
+  }
+}
+
 // Sets key=value in `attrs` under the limits. Returns true when the attribute was dropped
 // because the count limit was reached (an existing key is replaced, never dropped).
 bool put_attribute(Attributes& attrs, std::string_view key, AttributeValue&& value,
                    std::size_t count_limit, std::size_t length_limit) {
   if (key.empty()) return false;  // invalid key: ignored, not counted
-  truncate_value(value, length_limit);
+  if (value.index() > 2) truncate_value(value, length_limit);  // strings and arrays only
   for (auto& a : attrs) {
-    if (a.key == key) {
+    if (a.key.size() == key.size() && std::memcmp(a.key.data(), key.data(), key.size()) == 0) {
       a.value = std::move(value);
       return false;
     }
@@ -41,7 +55,7 @@ bool put_attribute(Attributes& attrs, std::string_view key, AttributeValue&& val
   if (attrs.size() >= count_limit) return true;
   Attribute& added = attrs.emplace_back();  // built in place: no temporary to move
   added.key.assign(key.data(), key.size());
-  added.value = std::move(value);
+  move_value(added.value, std::move(value));
   return false;
 }
 
@@ -61,10 +75,10 @@ void report_limit(const char* what) {
 }  // namespace
 
 SdkSpan::SdkSpan(std::shared_ptr<const TracerProvider::Shared> shared,
-                 std::shared_ptr<const InstrumentationScope> scope, SpanContext context,
+                 const std::shared_ptr<const InstrumentationScope>& scope, SpanContext context,
                  const SpanContext& parent, std::string_view name, StartSpanOptions& options,
                  Attributes sampler_attributes)
-    : shared_(std::move(shared)), context_(std::move(context)) {
+    : shared_(std::move(shared)), scope_(scope), context_(std::move(context)) {
   const SpanLimits& limits = shared_->limits;
   if (parent.valid()) {
     data_.parent_span_id = parent.span_id();
@@ -74,7 +88,7 @@ SdkSpan::SdkSpan(std::shared_ptr<const TracerProvider::Shared> shared,
   data_.kind = options.kind;
   data_.start_unix_nano =
       options.start_time ? to_unix_nanos(*options.start_time) : now_unix_nanos();
-  data_.attributes.reserve(std::min(
+  data_.attributes = internal::take_attributes(std::min(
       limits.attribute_count_limit,
       std::max(kInitialAttributeCapacity, options.attributes.size() + sampler_attributes.size())));
   for (auto* list : {&options.attributes, &sampler_attributes}) {
@@ -86,8 +100,6 @@ SdkSpan::SdkSpan(std::shared_ptr<const TracerProvider::Shared> shared,
   }
   if (data_.dropped_attributes_count) report_limit("attributes");
   for (auto& l : options.links) add_link_locked(l.context, std::move(l.attributes));
-  data_.resource = shared_->resource;
-  data_.scope = std::move(scope);
 }
 
 void SdkSpan::do_set_attribute(std::string_view key, AttributeValue value) {
@@ -168,18 +180,27 @@ void SdkSpan::end(std::optional<Timestamp> end_time) {
     std::lock_guard lock(mu_);
     if (ended_.load(std::memory_order_relaxed)) return;
     ended_.store(true, std::memory_order_release);
+    // An implicit end never precedes the start (clock readings of two threads may differ by
+    // a few ns, see now_unix_nanos()).
+    if (!end_time && end_ns < data_.start_unix_nano) end_ns = data_.start_unix_nano;
     data_.end_unix_nano = end_ns;
   }
   // From here on this thread owns data_ exclusively (every mutator checks ended_ under mu_).
-  data_.context = context_;
+  if (context_.trace_state().empty()) {  // the common case: no out-of-line vector copy
+    data_.context = SpanContext(context_.trace_id(), context_.span_id(), context_.trace_flags(),
+                                context_.is_remote());
+  } else {
+    data_.context = context_;
+  }
   const auto& processors = shared_->processors;
   if (processors.empty()) return;
+  const SpanOrigin origin{shared_->resource, scope_};
   for (std::size_t i = 0; i + 1 < processors.size(); ++i) {
     SpanData copy = data_;
-    processors[i]->on_end(std::move(copy));
+    processors[i]->on_end_from(std::move(copy), origin);
   }
   // The last processor gets the original.
-  processors.back()->on_end(std::move(data_));
+  processors.back()->on_end_from(std::move(data_), origin);
 }
 
 }  // namespace kiq::otel::sdk

@@ -14,8 +14,9 @@ namespace kiq::otel::sdk {
 
 class SdkSpan final : public Span {
  public:
-  SdkSpan(std::shared_ptr<const TracerProvider::Shared> shared, std::shared_ptr<const InstrumentationScope> scope,
-          SpanContext context, const SpanContext& parent, std::string_view name,
+  // `scope` must be an element of shared->scopes (it lives as long as *shared).
+  SdkSpan(std::shared_ptr<const TracerProvider::Shared> shared,
+          const std::shared_ptr<const InstrumentationScope>& scope, SpanContext context, const SpanContext& parent, std::string_view name,
           StartSpanOptions& options, Attributes sampler_attributes);
 
   void add_event(std::string_view name, Attributes attributes,
@@ -34,10 +35,11 @@ class SdkSpan final : public Span {
   void add_link_locked(const SpanContext& context, Attributes attributes);
 
   const std::shared_ptr<const TracerProvider::Shared> shared_;
+  const std::shared_ptr<const InstrumentationScope>& scope_;  // kept alive by shared_
   const SpanContext context_;
   internal::SpinLock mu_;
   std::atomic<bool> ended_{false};
-  SpanData data_;  // guarded by mu_ until ended_, then moved out
+  SpanData data_;  // guarded by mu_ until ended_, then moved out; resource/scope set at end
 };
 
 }  // namespace kiq::otel::sdk

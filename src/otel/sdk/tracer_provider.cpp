@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "otel/internal/log.hpp"
+#include "otel/internal/recycling.hpp"
 #include "otel/sdk/provider_state.hpp"
 #include "otel/sdk/sdk_span.hpp"
 
@@ -15,10 +16,10 @@ using Clock = std::chrono::steady_clock;
 
 class SdkTracer final : public Tracer {
  public:
-  SdkTracer(std::shared_ptr<const TracerProvider::Shared> shared, InstrumentationScope scope)
-      : shared_ptr_(std::move(shared)),
-        shared_(*shared_ptr_),
-        scope_(std::make_shared<const InstrumentationScope>(std::move(scope))) {}
+  // `scope` is an element of shared->scopes.
+  SdkTracer(std::shared_ptr<const TracerProvider::Shared> shared,
+            const std::shared_ptr<const InstrumentationScope>& scope)
+      : shared_ptr_(std::move(shared)), shared_(*shared_ptr_), scope_(scope) {}
 
   SpanPtr start_span(std::string_view name, StartSpanOptions options) override {
     if (shared_.shut_down.load(std::memory_order_relaxed)) {
@@ -51,13 +52,16 @@ class SdkTracer final : public Tracer {
     SpanId span_id = shared_.new_span_id();
     TraceFlags flags(result.decision == SamplingDecision::kRecordAndSample ? TraceFlags::kSampled
                                                                           : 0);
-    SpanContext context(trace_id, span_id, flags, false,
-                        result.trace_state ? std::move(*result.trace_state)
-                                           : parent.trace_state());
+    SpanContext context = result.trace_state ? SpanContext(trace_id, span_id, flags, false,
+                                                           std::move(*result.trace_state))
+                          : parent.trace_state().empty()
+                              ? SpanContext(trace_id, span_id, flags, false)  // no vector copy
+                              : SpanContext(trace_id, span_id, flags, false, parent.trace_state());
     if (result.decision == SamplingDecision::kDrop) return make_non_recording_span(context);
 
-    auto span = std::make_shared<SdkSpan>(shared_ptr_, scope_, std::move(context), parent, name,
-                                          options, std::move(result.attributes));
+    auto span = std::allocate_shared<SdkSpan>(internal::RecyclingAllocator<SdkSpan>(),
+                                              shared_ptr_, scope_, std::move(context), parent,
+                                              name, options, std::move(result.attributes));
     for (const auto& p : shared_.processors) p->on_start(*span, *parent_ctx);
     return span;
   }
@@ -65,7 +69,7 @@ class SdkTracer final : public Tracer {
  private:
   std::shared_ptr<const TracerProvider::Shared> shared_ptr_;
   const TracerProvider::Shared& shared_;  // *shared_ptr_
-  std::shared_ptr<const InstrumentationScope> scope_;
+  const std::shared_ptr<const InstrumentationScope>& scope_;  // kept alive by *shared_ptr_
 };
 
 // Time left until `deadline`, never negative.
@@ -110,9 +114,9 @@ TracerPtr TracerProvider::get_tracer(std::string_view name, std::string_view ver
   for (const auto& e : tracers_->entries) {
     if (e.name == name && e.version == version && e.schema_url == schema_url) return e.tracer;
   }
-  auto tracer = std::make_shared<SdkTracer>(
-      shared_, InstrumentationScope{std::string(name), std::string(version),
-                                    std::string(schema_url), {}});
+  shared_->scopes.push_back(std::make_shared<const InstrumentationScope>(InstrumentationScope{
+      std::string(name), std::string(version), std::string(schema_url), {}}));
+  auto tracer = std::make_shared<SdkTracer>(shared_, shared_->scopes.back());
   tracers_->entries.push_back(
       {std::string(name), std::string(version), std::string(schema_url), tracer});
   return tracer;

@@ -46,6 +46,7 @@ class BatchSpanProcessor final : public SpanProcessor {
   BatchSpanProcessor& operator=(const BatchSpanProcessor&) = delete;
 
   void on_end(SpanData&& span) override;
+  void on_end_from(SpanData&& span, const SpanOrigin& origin) override;
   bool force_flush(std::chrono::milliseconds timeout = std::chrono::seconds(30)) override;
   bool shutdown(std::chrono::milliseconds timeout = std::chrono::seconds(30)) override;
 
