@@ -5,15 +5,8 @@
 
 namespace kiq::server {
 
-namespace {
-std::size_t batch_size(const ServerOptions& o) {
-  if (o.fetch_batch > 0) return o.fetch_batch;
-  return static_cast<std::size_t>(std::max(1, o.concurrency));
-}
-}  // namespace
-
 void run_fetcher(State& state) {
-  const std::size_t batch = batch_size(state.options);
+  const std::size_t batch = fetch_batch_size(state.options);
   bool outage = false;  // log a store outage once, not on every attempt
   while (!state.quiet && !state.stopping) {
     std::size_t space = state.buffer.wait_for_space(std::chrono::milliseconds(200));

@@ -7,9 +7,10 @@ namespace kiq::server {
 
 std::size_t JobBuffer::wait_for_space(std::chrono::milliseconds timeout) {
   std::unique_lock lock(mu_);
-  space_cv_.wait_for(lock, timeout, [&] { return closed_ || jobs_.size() < capacity_; });
-  if (closed_ || jobs_.size() >= capacity_) return 0;
-  return capacity_ - jobs_.size();
+  auto room = [&] { return capacity_ - jobs_.size(); };
+  space_cv_.wait_for(lock, timeout, [&] { return closed_ || room() >= refill_; });
+  if (closed_ || room() < refill_) return 0;
+  return room();
 }
 
 void JobBuffer::push(std::vector<FetchedJob> jobs) {
@@ -28,8 +29,9 @@ std::optional<FetchedJob> JobBuffer::pop() {
   if (closed_) return std::nullopt;
   FetchedJob job = std::move(jobs_.front());
   jobs_.pop_front();
+  bool refill = capacity_ - jobs_.size() == refill_;  // just reached the refill mark
   lock.unlock();
-  space_cv_.notify_one();  // only the fetcher waits for space
+  if (refill) space_cv_.notify_one();  // only the fetcher waits for space
   return job;
 }
 
@@ -59,6 +61,11 @@ std::size_t JobBuffer::size() const {
   return jobs_.size();
 }
 
+std::size_t fetch_batch_size(const ServerOptions& o) {
+  if (o.fetch_batch > 0) return o.fetch_batch;
+  return static_cast<std::size_t>(std::max(1, o.concurrency));
+}
+
 void log_line(spdlog::logger& logger, spdlog::level::level_enum level, std::string_view context,
               std::string_view message) {
   if (!logger.should_log(level)) return;
@@ -72,8 +79,7 @@ std::shared_ptr<spdlog::logger> pick_logger(const ServerOptions& o) {
 }
 // Room for two fetch batches: workers finishing a batch find the next one already here.
 std::size_t buffer_capacity(const ServerOptions& o) {
-  std::size_t batch = o.fetch_batch > 0 ? o.fetch_batch : static_cast<std::size_t>(std::max(1, o.concurrency));
-  return 2 * batch;
+  return 2 * fetch_batch_size(o);
 }
 RetryPolicyOptions retry_options(const ServerOptions& o) {
   RetryPolicyOptions r;
@@ -89,7 +95,7 @@ State::State(ServerOptions opts, JobRegistry reg, std::shared_ptr<Store> st)
       logger(pick_logger(options)), client(store, options.client_middleware, &registry),
       retry_policy(retry_options(options)), queue_order(options.queues, options.strict),
       identity(options.identity.empty() ? make_identity() : options.identity),
-      buffer(buffer_capacity(options)) {}
+      buffer(buffer_capacity(options), fetch_batch_size(options)) {}
 
 bool State::sleep_for(std::chrono::milliseconds d, bool poll) {
   std::unique_lock lock(wake_mu);
