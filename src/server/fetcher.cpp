@@ -37,6 +37,17 @@ void run_fetcher(State& state) {
     }
     if (!jobs.empty()) state.buffer.push(std::move(jobs));
   }
+  // Quiet (or stop): fetched jobs no worker has started go back at once, so a quiet process
+  // starts nothing new (Sidekiq) and another process can take them.
+  std::vector<FetchedJob> unstarted = state.buffer.take_all();
+  if (unstarted.empty()) return;
+  try {
+    state.store->requeue(state.identity, unstarted);
+    state.requeued += static_cast<std::int64_t>(unstarted.size());
+  } catch (const std::exception& e) {
+    state.buffer.push(std::move(unstarted));  // keep them: stop() retries, or workers run them
+    log_line(*state.logger, spdlog::level::err, "", fmt::format("requeue at quiet failed: {}", e.what()));
+  }
 }
 
 }  // namespace kiq::server
