@@ -29,6 +29,7 @@
 namespace kiq {
 
 // Per-push overrides (Sidekiq's `set(...)`). Unset fields fall back to the job type's options.
+// Thread-safety: value type.
 struct PushOptions {
   std::optional<std::string> queue;
   std::optional<RetryOption> retry;
@@ -66,7 +67,8 @@ class Client {
     return push_typed(T::name, JobRegistry::options_of<T>(), o, make_args(std::forward<A>(args)...));
   }
 
-  // Sidekiq's `set(...)`: a short-lived view with overrides (copyable, cheap).
+  // Sidekiq's `set(...)`: a short-lived view with overrides (copyable, cheap). Thread-safety:
+  // as safe as the Client it refers to (which must outlive it).
   class Configured {
    public:
     std::optional<std::string> perform_async(std::string_view job_class, Json args = Json::array());

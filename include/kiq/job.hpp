@@ -167,6 +167,7 @@ class JobContext {
 
 using PerformFn = std::function<void(JobContext& ctx, const Json& args)>;
 
+// A registered type. Thread-safety: immutable once registered.
 struct JobType {
   std::string name;
   JobOptions options;
@@ -214,6 +215,7 @@ double epoch_now();
 std::string new_jid();
 
 // Thrown (and recorded as error_class) for job hashes the server cannot run.
+// Thread-safety (both exceptions): value types.
 class InvalidJob : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;

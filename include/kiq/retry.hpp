@@ -40,13 +40,14 @@ std::vector<std::string> decode_backtrace(std::string_view encoded);
 // exceptions carry no stack, so it is the stack where the failure was handled).
 std::vector<std::string> current_backtrace(int skip = 0);
 
+// Thread-safety: value type.
 struct RetryPolicyOptions {
   int max_retries = 25;       // used when the job's retry is `true`
   double time_scale = 1.0;    // multiplies every delay (the demo shrinks backoff with this)
   DeadSetLimits dead_limits;
 };
 
-// What to do with a failed job; `job` is the updated hash to store.
+// What to do with a failed job; `job` is the updated hash to store. Thread-safety: value type.
 struct RetryDecision {
   FailureOutcome outcome = FailureOutcome::kRetry;
   Json job;                  // hash with the error fields (also for kDead)

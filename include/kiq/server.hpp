@@ -39,7 +39,7 @@ namespace kiq {
 
 class Client;
 
-// One `-q name[,weight]` entry. weight 0 = no weight given.
+// One `-q name[,weight]` entry. weight 0 = no weight given. Thread-safety: value type.
 struct QueueWeight {
   std::string name;
   int weight = 0;
@@ -47,6 +47,7 @@ struct QueueWeight {
   static QueueWeight parse(std::string_view arg);
 };
 
+// Thread-safety: value type (copied into the Server; middleware objects are shared).
 struct ServerOptions {
   int concurrency = 10;
   // Fetch order. No weights anywhere (or `strict`) = strict priority in this order; otherwise
@@ -82,6 +83,7 @@ struct ServerOptions {
 };
 
 // Counters of this server since start (stat:* in the store are the shared totals).
+// Thread-safety: value type (a snapshot).
 struct ServerStats {
   std::int64_t processed = 0;  // success + failure, as Sidekiq counts
   std::int64_t failed = 0;
