@@ -34,7 +34,9 @@ inline std::uint64_t to_unix_nanos(Timestamp t) {
   return static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count());
 }
-// "now" via one clock_gettime(CLOCK_REALTIME).
+// "now": CLOCK_REALTIME, interpolated per thread with the CPU's invariant TSC between readings
+// of the real clock at most 10 ms apart (see src/otel/api/clock.cpp); never goes back on a
+// thread except for real clock steps of 1 ms or more.
 std::uint64_t now_unix_nanos();
 
 // A link to another span, given when starting a span or added later.

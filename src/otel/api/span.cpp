@@ -2,7 +2,6 @@
 
 #include <cxxabi.h>
 #include <execinfo.h>
-#include <time.h>
 
 #include <cstdlib>
 #include <memory>
@@ -82,12 +81,7 @@ Attributes exception_attributes(std::string type, std::string message, Attribute
 
 }  // namespace
 
-std::uint64_t now_unix_nanos() {
-  timespec ts;
-  ::clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<std::uint64_t>(ts.tv_sec) * 1000000000ULL +
-         static_cast<std::uint64_t>(ts.tv_nsec);
-}
+// now_unix_nanos() is in clock.cpp.
 
 std::string exception_type_name(const std::exception& e) { return demangle(typeid(e).name()); }
 
