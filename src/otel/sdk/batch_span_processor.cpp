@@ -1,11 +1,13 @@
 #include "kiq/otel/sdk/batch_span_processor.hpp"
 
 #include <algorithm>
+#include <memory>
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <system_error>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "otel/internal/log.hpp"
@@ -27,6 +29,7 @@ namespace {
 // refcount updates each) only when they differ. The stale span's attribute list is recycled for
 // the next span this thread starts (internal/recycling.hpp) instead of being freed.
 struct Slots {
+  static_assert(std::is_nothrow_move_constructible_v<SpanData>);
   std::vector<SpanData> spans;
   std::size_t count = 0;
 
@@ -34,9 +37,12 @@ struct Slots {
     if (count < spans.size()) {
       SpanData& slot = spans[count];
       internal::recycle_attributes(std::move(slot.attributes));
-      span.resource.swap(slot.resource);
-      span.scope.swap(slot.scope);
-      slot = std::move(span);
+      span.resource = std::move(slot.resource);  // no refcount update: the span has none
+      span.scope = std::move(slot.scope);
+      // Destroy + move-construct: cheaper than a member-wise move-assignment (SpanData's move
+      // constructor is noexcept).
+      std::destroy_at(&slot);
+      std::construct_at(&slot, std::move(span));
       if (slot.resource != origin.resource) slot.resource = origin.resource;
       if (slot.scope != origin.scope) slot.scope = origin.scope;
     } else {
@@ -209,7 +215,10 @@ void BatchSpanProcessor::on_end_from(SpanData&& span, const SpanOrigin& origin) 
                    "(reported once per processor; see dropped_spans())",
                    s.options.max_queue_size);
   }
-  if (queued >= s.options.max_export_batch_size && !s.worker_signaled.exchange(true)) {
+  // The plain load first: until the worker takes the queue, every span would otherwise pay an
+  // atomic exchange (a full barrier).
+  if (queued >= s.options.max_export_batch_size &&
+      !s.worker_signaled.load(std::memory_order_relaxed) && !s.worker_signaled.exchange(true)) {
     // Taking mu orders this wakeup after the worker's predicate check (no lost wakeup).
     { std::lock_guard lock(s.mu); }
     s.wake_worker.notify_one();

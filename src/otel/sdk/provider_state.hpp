@@ -18,6 +18,10 @@ namespace kiq::otel::sdk {
 struct TracerProvider::Shared {
   std::shared_ptr<const Resource> resource;
   SamplerPtr sampler;
+  // The two samplers almost every program uses, decided inline by the tracer (same results as
+  // their should_sample).
+  enum class SamplerKind { kOther, kAlwaysOn, kParentBasedAlwaysOn };
+  SamplerKind sampler_kind = SamplerKind::kOther;
   SpanLimits limits;
   std::shared_ptr<IdGenerator> id_generator;  // may be null: thread-local PRNG
   std::vector<std::shared_ptr<SpanProcessor>> processors;  // fixed after construction

@@ -91,14 +91,16 @@ SdkSpan::SdkSpan(std::shared_ptr<const TracerProvider::Shared> shared,
   data_.attributes = internal::take_attributes(std::min(
       limits.attribute_count_limit,
       std::max(kInitialAttributeCapacity, options.attributes.size() + sampler_attributes.size())));
-  for (auto* list : {&options.attributes, &sampler_attributes}) {
-    for (auto& a : *list) {
-      data_.dropped_attributes_count +=
-          put_attribute(data_.attributes, a.key, std::move(a.value), limits.attribute_count_limit,
-                        limits.attribute_value_length_limit);
+  if (!options.attributes.empty() || !sampler_attributes.empty()) {
+    for (auto* list : {&options.attributes, &sampler_attributes}) {
+      for (auto& a : *list) {
+        data_.dropped_attributes_count +=
+            put_attribute(data_.attributes, a.key, std::move(a.value),
+                          limits.attribute_count_limit, limits.attribute_value_length_limit);
+      }
     }
+    if (data_.dropped_attributes_count) report_limit("attributes");
   }
-  if (data_.dropped_attributes_count) report_limit("attributes");
   for (auto& l : options.links) add_link_locked(l.context, std::move(l.attributes));
 }
 

@@ -1,6 +1,7 @@
 #include "kiq/otel/sdk/tracer_provider.hpp"
 
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,13 +28,13 @@ class SdkTracer final : public Tracer {
     }
     // Resolve the parent context (no copy in the common "current context" case).
     static const Context kEmpty;
-    Context explicit_parent;
+    std::optional<Context> explicit_parent;  // built only when needed
     const Context* parent_ctx;
     if (auto* c = std::get_if<Context>(&options.parent)) {
       parent_ctx = c;
     } else if (auto* sc = std::get_if<SpanContext>(&options.parent)) {
       explicit_parent = current_context().with_span(make_non_recording_span(*sc));
-      parent_ctx = &explicit_parent;
+      parent_ctx = &*explicit_parent;
     } else if (std::holds_alternative<Root>(options.parent)) {
       parent_ctx = &kEmpty;
     } else {
@@ -47,8 +48,20 @@ class SdkTracer final : public Tracer {
       return make_non_recording_span(SpanContext(trace_id, shared_.new_span_id(), TraceFlags(0),
                                                  false, parent.trace_state()));
     }
-    SamplingResult result = shared_.sampler->should_sample(parent, trace_id, name, options.kind,
-                                                           options.attributes, options.links);
+    SamplingResult result;
+    switch (shared_.sampler_kind) {  // the default samplers decide inline (no virtual call)
+      case TracerProvider::Shared::SamplerKind::kAlwaysOn:
+        result.decision = SamplingDecision::kRecordAndSample;
+        break;
+      case TracerProvider::Shared::SamplerKind::kParentBasedAlwaysOn:
+        result.decision = !parent.valid() || parent.sampled() ? SamplingDecision::kRecordAndSample
+                                                              : SamplingDecision::kDrop;
+        break;
+      case TracerProvider::Shared::SamplerKind::kOther:
+        result = shared_.sampler->should_sample(parent, trace_id, name, options.kind,
+                                                options.attributes, options.links);
+        break;
+    }
     SpanId span_id = shared_.new_span_id();
     TraceFlags flags(result.decision == SamplingDecision::kRecordAndSample ? TraceFlags::kSampled
                                                                           : 0);
@@ -96,6 +109,11 @@ TracerProvider::TracerProvider(TracerProviderOptions options) : shared_(std::mak
   shared_->resource = std::make_shared<const Resource>(
       options.resource ? base.merge(*options.resource) : std::move(base));
   shared_->sampler = options.sampler ? std::move(options.sampler) : default_sampler();
+  if (shared_->sampler == default_sampler()) {  // ParentBased(AlwaysOn), spec defaults
+    shared_->sampler_kind = Shared::SamplerKind::kParentBasedAlwaysOn;
+  } else if (dynamic_cast<const AlwaysOnSampler*>(shared_->sampler.get())) {
+    shared_->sampler_kind = Shared::SamplerKind::kAlwaysOn;
+  }
   shared_->limits = options.limits;
   shared_->id_generator = std::move(options.id_generator);
   for (auto& p : options.processors) {
