@@ -30,5 +30,18 @@ function(kiq_add_gtest name)
   if(ARG_LABELS)
     set(props PROPERTIES LABELS "${ARG_LABELS}")
   endif()
+  if("tsan" IN_LIST ARG_LABELS)
+    set_property(GLOBAL APPEND PROPERTY KIQ_TSAN_TARGETS ${name})
+  endif()
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 ${props})
+endfunction()
+
+# tsan_tests: builds only the test binaries labelled `tsan` (and what they depend on), so the
+# ThreadSanitizer pass of scripts/test does not build examples, benchmarks and fuzzers again.
+function(kiq_add_tsan_aggregate)
+  get_property(targets GLOBAL PROPERTY KIQ_TSAN_TARGETS)
+  add_custom_target(tsan_tests)
+  if(targets)
+    add_dependencies(tsan_tests ${targets})
+  endif()
 endfunction()
