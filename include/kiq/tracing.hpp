@@ -106,8 +106,11 @@ ClientChain client_chain(const TracingOptions& options = {});
 // SpanProcessor that stamps `sidekiq.job.jid` (and `sidekiq.job.class`) of the job running on
 // the current thread onto every span started inside it (the job's own spans, its HTTP/DB
 // spans...). Add it to the provider's processors (TracingHarness and `kiq demo` do). Processors
-// are fixed at provider construction, hence a separate object.
-std::shared_ptr<otel::sdk::SpanProcessor> make_job_attributes_processor();
+// are fixed at provider construction, hence a separate object. With `next`, it forwards every
+// call to `next` (wrap the exporting processor: the SDK copies each span for every processor
+// but the last, so a separate no-op processor would cost one SpanData copy per span).
+std::shared_ptr<otel::sdk::SpanProcessor> make_job_attributes_processor(
+    std::shared_ptr<otel::sdk::SpanProcessor> next = nullptr);
 
 // The jid of the job running on this thread (empty outside jobs). Set by the server middleware.
 std::string_view current_job_jid();

@@ -4,6 +4,9 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "kiq/otel/sdk/batch_span_processor.hpp"
+#include "kiq/otel/sdk/env.hpp"
+#include "kiq/otel/sdk/exporters/otlp_http.hpp"
 #include "kiq/tracing.hpp"
 
 namespace kiq::cli {
@@ -29,7 +32,19 @@ otel::sdk::TracingGuard setup_server_tracing(ServerOptions& options) {
     bool named = env_set("OTEL_SERVICE_NAME") ||
                  (attrs && std::string_view(attrs).find("service.name=") != std::string_view::npos);
     if (!named) co.service_name = "kiq";
-    co.extra_processors = {tracing::make_job_attributes_processor()};
+    const char* exporters = std::getenv("OTEL_TRACES_EXPORTER");
+    bool plain_otlp = !exporters || !*exporters || std::string_view(exporters) == "otlp";
+    if (plain_otlp && !otel::sdk::sdk_disabled_by_env()) {
+      // The common case, built here so the job-attributes processor can wrap the batch
+      // processor (no per-span copy); otherwise configure() builds the exporters.
+      auto bsp = std::make_shared<otel::sdk::BatchSpanProcessor>(
+          std::make_shared<otel::sdk::OtlpHttpExporter>(otel::sdk::OtlpHttpExporterOptions::from_env()),
+          otel::sdk::BatchSpanProcessorOptions::from_environment());
+      co.traces_exporter = "none";
+      co.extra_processors = {tracing::make_job_attributes_processor(std::move(bsp))};
+    } else {
+      co.extra_processors = {tracing::make_job_attributes_processor()};
+    }
     guard = otel::sdk::configure(std::move(co));
   }
   tracing::install(options);

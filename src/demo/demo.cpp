@@ -116,8 +116,8 @@ int run(const DemoOptions& options, std::ostream& out, std::ostream& err) {
   if (env_or_empty("OTEL_SERVICE_NAME").empty()) co.service_name = "kiq-demo";
   const std::string endpoint = otlp_endpoint();
   co.traces_exporter = endpoint.empty() ? "none" : "otlp";
-  co.extra_processors = {tracing::make_job_attributes_processor(),
-                         std::make_shared<otel::sdk::SimpleSpanProcessor>(memory)};
+  co.extra_processors = {tracing::make_job_attributes_processor(
+      std::make_shared<otel::sdk::SimpleSpanProcessor>(memory))};
   otel::sdk::TracingGuard guard = otel::sdk::configure(std::move(co));
   if (!guard.enabled()) {
     err << "kiq demo: tracing is disabled (OTEL_SDK_DISABLED=true): nothing to show\n";

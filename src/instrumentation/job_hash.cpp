@@ -140,17 +140,35 @@ CurrentJobScope::~CurrentJobScope() {
 
 namespace {
 
+// Stamps the running job onto spans at start; optionally forwards everything to `next` so it
+// can sit last in a provider's list without costing a SpanData copy per span (the SDK copies
+// the span for every processor but the last).
 class JobAttributesProcessor final : public otel::sdk::SpanProcessor {
  public:
-  void on_start(otel::Span& span, const otel::Context&) override {
-    if (!detail::t_jid || detail::t_jid->empty()) return;
-    span.set_attribute("sidekiq.job.jid", *detail::t_jid);
-    if (detail::t_class && !detail::t_class->empty())
-      span.set_attribute("sidekiq.job.class", *detail::t_class);
+  explicit JobAttributesProcessor(std::shared_ptr<otel::sdk::SpanProcessor> next) : next_(std::move(next)) {}
+  void on_start(otel::Span& span, const otel::Context& parent) override {
+    if (detail::t_jid && !detail::t_jid->empty()) {
+      span.set_attribute("sidekiq.job.jid", *detail::t_jid);
+      if (detail::t_class && !detail::t_class->empty())
+        span.set_attribute("sidekiq.job.class", *detail::t_class);
+    }
+    if (next_) next_->on_start(span, parent);
   }
-  void on_end(otel::sdk::SpanData&&) override {}
-  bool force_flush(std::chrono::milliseconds) override { return true; }
-  bool shutdown(std::chrono::milliseconds) override { return true; }
+  void on_end_from(otel::sdk::SpanData&& span, const otel::sdk::SpanOrigin& origin) override {
+    if (next_) next_->on_end_from(std::move(span), origin);
+  }
+  void on_end(otel::sdk::SpanData&& span) override {
+    if (next_) next_->on_end(std::move(span));
+  }
+  bool force_flush(std::chrono::milliseconds timeout) override {
+    return next_ ? next_->force_flush(timeout) : true;
+  }
+  bool shutdown(std::chrono::milliseconds timeout) override {
+    return next_ ? next_->shutdown(timeout) : true;
+  }
+
+ private:
+  std::shared_ptr<otel::sdk::SpanProcessor> next_;
 };
 
 std::string lower_trimmed(std::string_view v) {
@@ -163,8 +181,9 @@ std::string lower_trimmed(std::string_view v) {
 
 }  // namespace
 
-std::shared_ptr<otel::sdk::SpanProcessor> make_job_attributes_processor() {
-  return std::make_shared<JobAttributesProcessor>();
+std::shared_ptr<otel::sdk::SpanProcessor> make_job_attributes_processor(
+    std::shared_ptr<otel::sdk::SpanProcessor> next) {
+  return std::make_shared<JobAttributesProcessor>(std::move(next));
 }
 
 std::string_view current_job_jid() {

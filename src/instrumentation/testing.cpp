@@ -18,8 +18,8 @@ ServerChain server_chain(const tracing::TracingOptions& options) {
 TracingHarness::TracingHarness(const JobRegistry& registry, tracing::TracingOptions options, Mode mode)
     : exporter_(std::make_shared<otel::sdk::InMemorySpanExporter>()) {
   otel::sdk::TracerProviderOptions po;
-  po.processors.push_back(tracing::make_job_attributes_processor());
-  po.processors.push_back(std::make_shared<otel::sdk::SimpleSpanProcessor>(exporter_));
+  po.processors.push_back(tracing::make_job_attributes_processor(
+      std::make_shared<otel::sdk::SimpleSpanProcessor>(exporter_)));
   provider_ = std::make_shared<otel::sdk::TracerProvider>(std::move(po));
   previous_ = otel::tracer_provider();
   otel::set_tracer_provider(provider_);
