@@ -55,16 +55,20 @@ ruby_push_bulk() {
     total = Integer(ARGV[0]); t0 = Process.clock_gettime(Process::CLOCK_MONOTONIC)
     (total / 1000).times { Sidekiq::Client.push_bulk("class" => "NoopJob", "args" => Array.new(1000) { [] }) }
     dt = Process.clock_gettime(Process::CLOCK_MONOTONIC) - t0
+    cpu = Process.times.utime + Process.times.stime
+    warn format("[bench] sidekiq push_bulk: %.2f s wall, %.2f s CPU (interpreter start-up excluded)", dt, cpu)
     puts format("%.0f", total / dt)' "$TOTAL"
 }
 
 # Pushes TOTAL NoopJobs with `kiq enqueue --count` (push_bulk); prints jobs/s measured around
 # the whole command (start-up included: this only disadvantages kiq).
 kiq_push_bulk() {
-  local t0 t1
+  local t0 t1 TIMEFORMAT='%U %S'
   t0=$(date +%s.%N)
-  "$KIQ" enqueue NoopJob '[]' --count "$TOTAL" --redis "$REDIS_URL" >/dev/null
+  { time "$KIQ" enqueue NoopJob '[]' --count "$TOTAL" --redis "$REDIS_URL" >/dev/null; } 2>"$WORK/kiq.time"
   t1=$(date +%s.%N)
+  read -r user sys <"$WORK/kiq.time"
+  log "kiq enqueue: $(ruby -e 'printf("%.2f", ARGV[1].to_f - ARGV[0].to_f)' "$t0" "$t1") s wall, $(ruby -e 'printf("%.2f", ARGV[0].to_f + ARGV[1].to_f)' "$user" "$sys") s CPU (start-up included)"
   ruby -e 'printf("%.0f\n", ARGV[0].to_f / (ARGV[2].to_f - ARGV[1].to_f))' "$TOTAL" "$t0" "$t1"
 }
 
@@ -73,6 +77,7 @@ kiq_push_bulk() {
 # (call it directly, not in $(...): the globals must survive).
 drain_with() {
   local pattern=$1; shift
+  local label=sidekiq; [ -n "$pattern" ] && label=kiq
   local fifo="$WORK/monitor.out"
   REDIS_URL=$REDIS_URL ruby "$BENCH_DIR/drain_monitor.rb" default "$TOTAL" $pattern >"$fifo" &
   local mon=$!
@@ -83,7 +88,12 @@ drain_with() {
     echo "bench: drain failed; server log tail:" >&2; tail -20 "$WORK/server.log" >&2; exit 1
   fi
   read -r DRAIN_SECS DRAIN_RATE < <(tail -1 "$fifo")
+  DRAIN_CPU=$(cpu_secs "$SERVER_PID")
+  log "$label drain: ${DRAIN_SECS} s wall, server CPU ${DRAIN_CPU} s (start-up included), load average $(cut -d' ' -f1 /proc/loadavg)"
 }
+
+# CPU seconds (user + system, all threads) a live process has used so far.
+cpu_secs() { awk -v hz="$(getconf CLK_TCK)" '{ printf("%.2f\n", ($14 + $15) / hz) }' "/proc/$1/stat"; }
 
 peak_rss_mb() { awk '/VmHWM/ { printf("%.1f\n", $2 / 1024) }' "/proc/$1/status"; }
 
