@@ -30,7 +30,7 @@ void truncate_value(AttributeValue& v, std::size_t limit) {
 
 // Moves `from` into `to` (which holds the default bool). Scalars and strings, the common cases,
 // are moved directly instead of through the variant's generic (visit-based) move.
-void move_value(AttributeValue& to, AttributeValue&& from) {
+[[gnu::always_inline]] inline void move_value(AttributeValue& to, AttributeValue&& from) {
   switch (from.index()) {
     case 0: to.emplace<0>(*std::get_if<0>(&from)); break;
     case 1: to.emplace<1>(*std::get_if<1>(&from)); break;
@@ -40,14 +40,39 @@ void move_value(AttributeValue& to, AttributeValue&& from) {
   }
 }
 
+// a == b for attribute keys. Keys are short (typically 8-30 bytes): compared with word loads
+// (the last word overlapping) instead of a memcmp call; loads never leave [data, data + size).
+bool same_key(std::string_view a, std::string_view b) {
+  const std::size_t n = a.size();
+  if (n != b.size()) return false;
+  const char* pa = a.data();
+  const char* pb = b.data();
+  auto word = [](const char* p) {
+    std::uint64_t w;
+    std::memcpy(&w, p, 8);
+    return w;
+  };
+  if (n >= 8) {
+    for (std::size_t off = 0; off + 8 < n; off += 8) {
+      if (word(pa + off) != word(pb + off)) return false;
+    }
+    return word(pa + n - 8) == word(pb + n - 8);
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    if (pa[i] != pb[i]) return false;
+  }
+  return true;
+}
+
 // Sets key=value in `attrs` under the limits. Returns true when the attribute was dropped
 // because the count limit was reached (an existing key is replaced, never dropped).
-bool put_attribute(Attributes& attrs, std::string_view key, AttributeValue&& value,
+// Inlined: it is most of set_attribute, the hottest call of instrumented code.
+[[gnu::always_inline]] inline bool put_attribute(Attributes& attrs, std::string_view key, AttributeValue&& value,
                    std::size_t count_limit, std::size_t length_limit) {
   if (key.empty()) return false;  // invalid key: ignored, not counted
   if (value.index() > 2) truncate_value(value, length_limit);  // strings and arrays only
   for (auto& a : attrs) {
-    if (a.key.size() == key.size() && std::memcmp(a.key.data(), key.data(), key.size()) == 0) {
+    if (same_key(a.key, key)) {
       a.value = std::move(value);
       return false;
     }
@@ -75,9 +100,9 @@ void report_limit(const char* what) {
 }  // namespace
 
 SdkSpan::SdkSpan(std::shared_ptr<const TracerProvider::Shared> shared,
-                 const std::shared_ptr<const InstrumentationScope>& scope, SpanContext context,
+                 const std::shared_ptr<const InstrumentationScope>& scope, SpanContext&& context,
                  const SpanContext& parent, std::string_view name, StartSpanOptions& options,
-                 Attributes sampler_attributes)
+                 Attributes&& sampler_attributes)
     : shared_(std::move(shared)), scope_(scope), context_(std::move(context)) {
   const SpanLimits& limits = shared_->limits;
   if (parent.valid()) {

@@ -16,8 +16,9 @@ class SdkSpan final : public Span {
  public:
   // `scope` must be an element of shared->scopes (it lives as long as *shared).
   SdkSpan(std::shared_ptr<const TracerProvider::Shared> shared,
-          const std::shared_ptr<const InstrumentationScope>& scope, SpanContext context, const SpanContext& parent, std::string_view name,
-          StartSpanOptions& options, Attributes sampler_attributes);
+          const std::shared_ptr<const InstrumentationScope>& scope, SpanContext&& context,
+          const SpanContext& parent, std::string_view name, StartSpanOptions& options,
+          Attributes&& sampler_attributes);
 
   void add_event(std::string_view name, Attributes attributes,
                  std::optional<Timestamp> timestamp) override;
