@@ -26,6 +26,8 @@ std::size_t sweep_stray_jobs(State& state) {
   {
     std::lock_guard lock(state.running_mu);
     for (const auto& [tid, job] : state.running) held.push_back(job.fetched);
+    for (const auto& [tid, job] : state.in_hand)
+      if (!state.running.count(tid)) held.push_back(*job);  // not counted twice
   }
   std::size_t n = state.strays.sweep(*state.store, state.identity, held);
   if (n > 0) {

@@ -195,7 +195,15 @@ void process_job(State& state, const std::string& tid, const FetchedJob& fetched
 }
 
 void run_processor(State& state, std::string tid) {
-  while (auto job = state.buffer.pop()) process_job(state, tid, *job);
+  while (auto job = state.buffer.pop()) {
+    {
+      std::lock_guard lock(state.running_mu);
+      state.in_hand[tid] = &*job;
+    }
+    process_job(state, tid, *job);
+    std::lock_guard lock(state.running_mu);
+    state.in_hand.erase(tid);
+  }
 }
 
 }  // namespace kiq::server

@@ -105,6 +105,11 @@ struct State {
 
   mutable std::mutex running_mu;
   std::map<std::string, RunningJob> running;  // tid -> job
+  // tid -> the job a worker has taken from the buffer and not yet handed on (acked, retried,
+  // killed): wider than `running` (covers parsing, bad input and the store calls), so the
+  // stray-job sweep never mistakes a job in a worker's hands for a lost one.
+  // Points into the worker's own stack frame; valid while the entry exists.
+  std::map<std::string, const FetchedJob*> in_hand;  // guarded by running_mu
 
   // Worker threads that have not exited yet (workers may outlive stop() when a job overruns
   // the shutdown deadline: they hold the State through a shared_ptr).
