@@ -153,15 +153,30 @@ class Store {
   virtual void requeue(std::string_view identity, std::span<const FetchedJob> jobs) = 0;
   // Jobs still in `identity`'s in-progress lists (all queues).
   virtual std::vector<FetchedJob> in_progress(std::string_view identity) = 0;
-  // For every identity owning in-progress jobs whose process hash is gone (heartbeat expired),
-  // moves its jobs back to the front of their queues. Returns the number of jobs recovered.
+  // For every identity owning in-progress jobs or claims (see pop_due) whose process hash is
+  // gone (heartbeat expired), moves its jobs back to the front of their queues and its claimed
+  // members back into their sorted sets, atomically per identity. Returns the number of jobs
+  // recovered (both kinds).
   virtual std::size_t recover_orphans() = 0;
   // Same, for one identity regardless of liveness (a restarted process reclaiming its own).
   virtual std::size_t recover(std::string_view identity) = 0;
 
-  // ---- scheduled poller --------------------------------------------------------------------
-  // Atomically removes and returns up to `limit` members with score <= now.
-  virtual std::vector<std::string> pop_due(SortedSetName set, double now, std::size_t limit) = 0;
+  // ---- scheduled poller: claim, then complete ----------------------------------------------
+  // Atomically removes up to `limit` members with score <= now, lowest score first, and records
+  // each as claimed by `identity` (with its set and original score), so a crash or a lost reply
+  // between this call and the hand-on loses nothing: recover()/recover_orphans() or
+  // restore_claims() put claimed members back. Throws std::invalid_argument for an empty identity.
+  virtual std::vector<std::string> pop_due(std::string_view identity, SortedSetName set,
+                                           double now, std::size_t limit) = 0;
+  // Forgets `identity`'s claims on `members` of `set` once they have been handed on (pushed to
+  // their queue or buried in the dead set). Unknown members are ignored. One round trip.
+  virtual void complete_claims(std::string_view identity, SortedSetName set,
+                               std::span<const std::string> members) = 0;
+  // Puts all of `identity`'s claimed members back into their sets with their original scores
+  // (atomically) and forgets the claims; returns how many. For a live poller whose previous
+  // round failed between pop_due and complete_claims (only safe while that identity has no
+  // batch in flight).
+  virtual std::size_t restore_claims(std::string_view identity) = 0;
 
   // ---- sorted-set administration (CLI, dashboard, Sidekiq Web UI parity) -------------------
   virtual void add(SortedSetName set, double score, std::string_view payload) = 0;

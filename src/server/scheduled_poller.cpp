@@ -1,6 +1,7 @@
 // Scheduled poller: due retries, then due scheduled jobs, back to their queues through the
 // client middleware (Sidekiq's Scheduled::Poller with its interval and jitter).
 #include <random>
+#include <span>
 
 #include <fmt/format.h>
 
@@ -58,41 +59,61 @@ void bury(State& state, const std::string& payload, const std::string& error, do
   state.store->trim_dead(now, state.options.dead_limits);
 }
 
+// Hands one due entry on: pushed through the client, or buried when it is not a valid job.
+// Store failures propagate.
+void hand_on(State& state, const std::string& payload, PushOrigin origin, double now,
+             std::size_t& moved) {
+  ParsedPayload parsed = parse_payload(payload);
+  if (!parsed.ok()) {
+    bury(state, payload, "scheduled " + parsed.error, now);
+    return;
+  }
+  try {
+    state.client.push(std::move(parsed.job), origin);
+    ++moved;
+  } catch (const std::invalid_argument& e) {
+    bury(state, payload, e.what(), now);
+  }
+}
+
+// Claim, hand on, complete, one batch at a time: pop_due records the batch as claimed by this
+// identity, so a crash or a lost reply anywhere before complete_claims loses nothing (the
+// claims go back to the set through restore_claims or orphan recovery). At-least-once: if
+// complete_claims itself fails, the handed-on entries come back and run again.
 std::size_t enqueue_set(State& state, SortedSetName set, PushOrigin origin, double now) {
   std::size_t moved = 0;
   for (;;) {
-    auto due = state.store->pop_due(set, now, kPopLimit);
-    std::size_t i = 0;
+    auto due = state.store->pop_due(state.identity, set, now, kPopLimit);
+    std::size_t handed = 0;  // due[0, handed) are pushed or buried
     try {
-      for (; i < due.size(); ++i) {
-        const std::string& payload = due[i];
-        ParsedPayload parsed = parse_payload(payload);
-        if (!parsed.ok()) {
-          bury(state, payload, "scheduled " + parsed.error, now);
-          continue;
-        }
-        Json job = std::move(parsed.job);
-        try {
-          state.client.push(std::move(job), origin);
-          ++moved;
-        } catch (const std::invalid_argument& e) {
-          bury(state, payload, e.what(), now);
-        }
-      }
+      for (; handed < due.size(); ++handed) hand_on(state, due[handed], origin, now, moved);
     } catch (const std::exception&) {
-      // The store failed after pop_due: put this entry AND every later one back so none is
-      // lost, then give up for this round.
-      for (; i < due.size(); ++i) {
-        try {
-          state.store->add(set, now, due[i]);
-        } catch (const std::exception& again) {
-          log_line(*state.logger, spdlog::level::err, "",
-                   fmt::format("could not put a due job back ({}); its payload: {}", again.what(), due[i]));
-        }
+      // The rest stay claimed (run_scheduled_poller restores them next round); forget the
+      // handed-on ones so they are not enqueued twice.
+      try {
+        state.store->complete_claims(state.identity, set, std::span(due).first(handed));
+      } catch (const std::exception& again) {
+        log_line(*state.logger, spdlog::level::warn, "",
+                 fmt::format("could not complete {} scheduler claims ({}): they may run twice",
+                             handed, again.what()));
       }
       throw;
     }
+    state.store->complete_claims(state.identity, set, due);
     if (due.size() < kPopLimit || state.stopping) return moved;
+  }
+}
+
+// Puts back what a failed round left claimed; true when nothing is left claimed.
+bool restore_own_claims(State& state) {
+  try {
+    std::size_t n = state.store->restore_claims(state.identity);
+    if (n > 0)
+      log_line(*state.logger, spdlog::level::info, "",
+               fmt::format("scheduled poller: put {} claimed entries back after a failed round", n));
+    return true;
+  } catch (const std::exception&) {
+    return false;
   }
 }
 
@@ -111,16 +132,24 @@ std::size_t enqueue_due_jobs(State& state, double now) {
 void run_scheduled_poller(State& state) {
   if (state.sleep_for(initial_wait(state), /*poll=*/true)) return;
   bool outage = false;
+  bool claims_left = false;  // a failed round may have left claims (only this thread makes them)
+  auto restore_if_needed = [&] {
+    if (claims_left) claims_left = !restore_own_claims(state);
+  };
   while (!state.stopping) {
     try {
+      restore_if_needed();
+      if (claims_left) throw StoreError("claimed entries of a failed round could not be restored yet");
       enqueue_due_jobs(state, epoch_now());
       outage = false;
     } catch (const std::exception& e) {
       if (!outage) log_line(*state.logger, spdlog::level::err, "", fmt::format("scheduled poller: {}", e.what()));
       outage = true;
+      claims_left = true;
     }
-    if (state.sleep_for(random_poll_interval(state), /*poll=*/true)) return;
+    if (state.sleep_for(random_poll_interval(state), /*poll=*/true)) break;
   }
+  restore_if_needed();  // else orphan recovery restores them once this process is gone
 }
 
 }  // namespace kiq::server

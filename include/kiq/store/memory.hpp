@@ -35,7 +35,11 @@ class MemoryStore : public Store {
   std::size_t recover_orphans() override;
   std::size_t recover(std::string_view identity) override;
 
-  std::vector<std::string> pop_due(SortedSetName set, double now, std::size_t limit) override;
+  std::vector<std::string> pop_due(std::string_view identity, SortedSetName set, double now,
+                                   std::size_t limit) override;
+  void complete_claims(std::string_view identity, SortedSetName set,
+                       std::span<const std::string> members) override;
+  std::size_t restore_claims(std::string_view identity) override;
 
   void add(SortedSetName set, double score, std::string_view payload) override;
   std::int64_t size(SortedSetName set) override;

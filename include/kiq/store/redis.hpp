@@ -1,7 +1,7 @@
 // RedisStore: kiq::Store on Redis through hiredis, with Ruby Sidekiq's keys and formats
 // (see store.hpp and the protocol notes), plus kiq's reliable-fetch bookkeeping:
 //
-//   kiq:inprogress                    SET   identities that own in-progress lists
+//   kiq:inprogress                    SET   identities that own in-progress lists or claims
 //   kiq:inprogress|<identity>         SET   queue names with an in-progress list of identity
 //   kiq:inprogress|<identity>|<queue> LIST  jobs fetched by identity from queue:<queue>, not acked
 //
@@ -19,8 +19,14 @@
 // kiq::StoreError quickly instead of hanging; the outage is logged once when it starts and once
 // when Redis is back. AUTH and SELECT run on every connect.
 //
-// Known limit: pop_due() returns the members it removed; if the reply is lost (connection cut
-// after Redis ran the script) those entries are gone, as with Sidekiq's own poller.
+// Scheduled poller claims (unlike Sidekiq's poller, a crash or a lost reply after pop_due loses
+// nothing):
+//   kiq:claims|<identity>|<set>       HASH  member -> original score, popped by identity's poller
+//                                           from <set> (schedule/retry/dead) and not yet handed on
+// pop_due fills it in the same Lua script that removes the members (and adds identity to
+// kiq:inprogress, so orphan recovery finds it without SCAN); complete_claims is one HDEL; the
+// recovery script ZADDs claims back with their scores in the same atomic step as the job lists.
+// A hash (not a list) makes completion one command; members of one set are unique anyway.
 #pragma once
 
 #include <chrono>
@@ -157,7 +163,11 @@ class RedisStore final : public Store {
   std::size_t recover_orphans() override;
   std::size_t recover(std::string_view identity) override;
 
-  std::vector<std::string> pop_due(SortedSetName set, double now, std::size_t limit) override;
+  std::vector<std::string> pop_due(std::string_view identity, SortedSetName set, double now,
+                                   std::size_t limit) override;
+  void complete_claims(std::string_view identity, SortedSetName set,
+                       std::span<const std::string> members) override;
+  std::size_t restore_claims(std::string_view identity) override;
   void add(SortedSetName set, double score, std::string_view payload) override;
   std::int64_t size(SortedSetName set) override;
   std::vector<ScoredPayload> range(SortedSetName set, std::int64_t offset, std::int64_t count,

@@ -2,11 +2,13 @@
 #include "kiq/store/memory.hpp"
 
 #include <algorithm>
+#include <array>
 #include <condition_variable>
 #include <deque>
 #include <map>
 #include <mutex>
 #include <set>
+#include <stdexcept>
 #include <unordered_map>
 #include <variant>
 
@@ -77,6 +79,9 @@ class MemoryStore::Impl : public KeyValue {
   std::map<std::string, std::deque<std::string>, std::less<>> lists;  // front = LPUSH end
   // identity -> fetched jobs in fetch order
   std::map<std::string, std::vector<FetchedJob>, std::less<>> in_progress;
+  // identity -> per sorted set: member -> original score, popped by pop_due and not completed
+  using Claims = std::array<std::unordered_map<std::string, double>, 3>;
+  std::map<std::string, Claims, std::less<>> claims;
   SortedSet sets[3];
   std::set<std::string, std::less<>> process_ids;
   std::map<std::string, ProcessState, std::less<>> process_hashes;
@@ -152,10 +157,23 @@ class MemoryStore::Impl : public KeyValue {
   }
   // LPUSH semantics for recovery: jobs go back to the consumer end (RPUSH), oldest fetched
   // last so it is the next one popped, as the Redis store does for an in-progress list.
+  std::size_t restore_claims_locked(std::string_view identity) {
+    auto it = claims.find(identity);
+    if (it == claims.end()) return 0;
+    std::size_t n = 0;
+    for (std::size_t set = 0; set < it->second.size(); ++set) {
+      for (auto& [member, score] : it->second[set]) sets[set].add(score, member);
+      n += it->second[set].size();
+    }
+    claims.erase(it);
+    return n;
+  }
+  // Claims first, then the in-progress jobs (the Redis recovery script's order).
   std::size_t recover_locked(std::string_view identity) {
+    std::size_t n = restore_claims_locked(identity);
     auto it = in_progress.find(identity);
-    if (it == in_progress.end()) return 0;
-    std::size_t n = it->second.size();
+    if (it == in_progress.end()) return n;
+    n += it->second.size();
     for (auto job = it->second.rbegin(); job != it->second.rend(); ++job) {
       queue_names.insert(job->queue);
       lists[job->queue].push_back(job->payload);
@@ -327,9 +345,11 @@ std::vector<FetchedJob> MemoryStore::in_progress(std::string_view identity) {
 
 std::size_t MemoryStore::recover_orphans() {
   std::lock_guard lock(impl_->mu);
-  std::vector<std::string> orphaned;
+  std::set<std::string> orphaned;
   for (const auto& [id, jobs] : impl_->in_progress)
-    if (!impl_->process_alive(id)) orphaned.push_back(id);
+    if (!impl_->process_alive(id)) orphaned.insert(id);
+  for (const auto& [id, claimed] : impl_->claims)
+    if (!impl_->process_alive(id)) orphaned.insert(id);
   std::size_t n = 0;
   for (const auto& id : orphaned) n += impl_->recover_locked(id);
   return n;
@@ -340,15 +360,37 @@ std::size_t MemoryStore::recover(std::string_view identity) {
   return impl_->recover_locked(identity);
 }
 
-std::vector<std::string> MemoryStore::pop_due(SortedSetName set, double now, std::size_t limit) {
+std::vector<std::string> MemoryStore::pop_due(std::string_view identity, SortedSetName set,
+                                              double now, std::size_t limit) {
+  if (identity.empty()) throw std::invalid_argument("pop_due: empty identity");
   std::lock_guard lock(impl_->mu);
   SortedSet& z = impl_->zset(set);
   std::vector<std::string> out;
+  if (limit == 0 || z.ordered.empty() || z.ordered.begin()->first > now) return out;
+  auto& claimed = impl_->claims[std::string(identity)][static_cast<std::size_t>(set)];
   while (out.size() < limit && !z.ordered.empty() && z.ordered.begin()->first <= now) {
-    out.push_back(z.ordered.begin()->second);
+    const auto& [score, member] = *z.ordered.begin();
+    claimed[member] = score;
+    out.push_back(member);
     z.erase(z.ordered.begin());
   }
   return out;
+}
+
+void MemoryStore::complete_claims(std::string_view identity, SortedSetName set,
+                                  std::span<const std::string> members) {
+  std::lock_guard lock(impl_->mu);
+  auto it = impl_->claims.find(identity);
+  if (it == impl_->claims.end()) return;
+  auto& claimed = it->second[static_cast<std::size_t>(set)];
+  for (const auto& m : members) claimed.erase(m);
+  bool empty = std::all_of(it->second.begin(), it->second.end(), [](const auto& c) { return c.empty(); });
+  if (empty) impl_->claims.erase(it);
+}
+
+std::size_t MemoryStore::restore_claims(std::string_view identity) {
+  std::lock_guard lock(impl_->mu);
+  return impl_->restore_claims_locked(identity);
 }
 
 void MemoryStore::add(SortedSetName set, double score, std::string_view payload) {

@@ -37,4 +37,10 @@ inline const char* sorted_set(SortedSetName s) {
   return "dead";
 }
 
+// HASH member -> score: members identity's poller popped from `set`, not yet handed on. The
+// pop_due / recover scripts build the same name.
+inline std::string claims(std::string_view id, SortedSetName set) {
+  return "kiq:claims|" + std::string(id) + "|" + sorted_set(set);
+}
+
 }  // namespace kiq::redis_keys

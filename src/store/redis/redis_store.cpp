@@ -317,15 +317,32 @@ std::size_t RedisStore::recover(std::string_view identity) {
 
 // ---- scheduled poller -------------------------------------------------------------------------
 
-std::vector<std::string> RedisStore::pop_due(SortedSetName set, double now, std::size_t limit) {
+std::vector<std::string> RedisStore::pop_due(std::string_view identity, SortedSetName set,
+                                             double now, std::size_t limit) {
+  if (identity.empty()) throw std::invalid_argument("pop_due: empty identity");
   if (limit == 0) return {};
   return pool_->run([&](RedisPool::Lease& c) -> std::vector<std::string> {
-    auto r = scripts_->pop_due
-                 .run(*c, {keys::sorted_set(set), score_str(now), std::to_string(limit)});
+    auto r = scripts_->pop_due.run(
+        *c, {std::string(identity), keys::sorted_set(set), score_str(now), std::to_string(limit)});
     std::vector<std::string> out;
     out.reserve(r.elements.size());
     for (auto& e : r.elements) out.push_back(std::move(e.str));
     return out;
+  });
+}
+
+void RedisStore::complete_claims(std::string_view identity, SortedSetName set,
+                                 std::span<const std::string> members) {
+  if (members.empty()) return;
+  Command cmd{"HDEL", keys::claims(identity, set)};
+  cmd.insert(cmd.end(), members.begin(), members.end());
+  return pool_->run([&](RedisPool::Lease& c) -> void { c->command(cmd).check(); });
+}
+
+std::size_t RedisStore::restore_claims(std::string_view identity) {
+  return pool_->run([&](RedisPool::Lease& c) -> std::size_t {
+    auto n = scripts_->recover.run(*c, {std::string(identity), "claims"});
+    return n.integer > 0 ? static_cast<std::size_t>(n.integer) : 0;
   });
 }
 

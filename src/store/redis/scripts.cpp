@@ -70,11 +70,33 @@ return n
 
 // LRANGE gives newest-fetched first; RPUSHing in that order leaves the oldest-fetched job at
 // the consumer end, so recovered jobs run in their original order, before anything else.
+// Claims (see kPopDue) go back into their sorted set with their original score first; mode
+// 'claims' stops there (a live poller restoring its own, leaving its in-progress lists alone).
 const char* const kRecover = R"lua(
 local id = ARGV[1]
-if ARGV[2] == '1' and redis.call('EXISTS', id) == 1 then return -1 end
-local qset = 'kiq:inprogress|' .. id
+local mode = ARGV[2]
+if mode == '1' and redis.call('EXISTS', id) == 1 then return -1 end
 local total = 0
+for _, set in ipairs({'schedule', 'retry', 'dead'}) do
+  local ck = 'kiq:claims|' .. id .. '|' .. set
+  local kv = redis.call('HGETALL', ck)
+  if #kv > 0 then
+    local args = {}
+    for i = 1, #kv, 2 do
+      args[#args + 1] = kv[i + 1]
+      args[#args + 1] = kv[i]
+      if #args >= 1000 then
+        redis.call('ZADD', set, unpack(args))
+        args = {}
+      end
+    end
+    if #args > 0 then redis.call('ZADD', set, unpack(args)) end
+    redis.call('DEL', ck)
+    total = total + #kv / 2
+  end
+end
+if mode == 'claims' then return total end
+local qset = 'kiq:inprogress|' .. id
 for _, q in ipairs(redis.call('SMEMBERS', qset)) do
   local src = qset .. '|' .. q
   local jobs = redis.call('LRANGE', src, 0, -1)
@@ -93,12 +115,23 @@ redis.call('SREM', 'kiq:inprogress', id)
 return total
 )lua";
 
+// WITHSCORES gives member, score pairs: exactly HSET's field, value pairs (chunks stay even).
+// Scores come back as Redis prints them (round-trip exact), so a restore keeps the run-at.
 const char* const kPopDue = R"lua(
-local key = ARGV[1]
-local members = redis.call('ZRANGEBYSCORE', key, '-inf', ARGV[2], 'LIMIT', 0, tonumber(ARGV[3]))
+local id = ARGV[1]
+local key = ARGV[2]
+local got = redis.call('ZRANGEBYSCORE', key, '-inf', ARGV[3], 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[4]))
+if #got == 0 then return {} end
+local members = {}
+for i = 1, #got, 2 do members[#members + 1] = got[i] end
 for i = 1, #members, 1000 do
   redis.call('ZREM', key, unpack(members, i, math.min(i + 999, #members)))
 end
+local claims = 'kiq:claims|' .. id .. '|' .. key
+for i = 1, #got, 1000 do
+  redis.call('HSET', claims, unpack(got, i, math.min(i + 999, #got)))
+end
+redis.call('SADD', 'kiq:inprogress', id)
 return members
 )lua";
 

@@ -33,9 +33,12 @@ extern const char* const kFetch;
 // ARGV: identity, queue, payload, queue, payload... -> number requeued. Each job still in
 // the in-progress list goes back to the consumer end of its queue (RPUSH); others are skipped.
 extern const char* const kRequeue;
-// ARGV: identity, only_if_dead ("1"/"0") -> jobs moved back, or -1 if the process is alive.
+// ARGV: identity, mode -> jobs moved back (in-progress jobs + claimed members), or -1 if the
+// process is alive. mode "1": only if identity's process hash is gone; "0": regardless;
+// "claims": only the claimed members (restore_claims), in-progress lists untouched.
 extern const char* const kRecover;
-// ARGV: zset key, now, limit -> members with score <= now (removed).
+// ARGV: identity, zset key, now, limit -> members with score <= now, removed from the zset and
+// recorded in kiq:claims|<identity>|<zset key> (member -> score); identity joins kiq:inprogress.
 extern const char* const kPopDue;
 
 }  // namespace kiq::redis_scripts

@@ -1,7 +1,8 @@
 // The server's own reliability promises on the embedded store (issue 5):
 //  * graceful stop loses nothing (unfinished jobs are back in their queue, a new server runs them);
 //  * a running server brings back the jobs of a process whose heartbeat expired (periodically);
-//  * a (re)started server reclaims the jobs of a dead process of this host at once.
+//  * a (re)started server reclaims the jobs of a dead process of this host at once, including
+//    due entries its scheduled poller had claimed (pop_due) but not pushed when it died.
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -160,6 +161,44 @@ TEST(OrphanRecovery, StartingServerReclaimsADeadLocalProcessAtOnce) {
   EXPECT_GE(server.stats().recovered, 3);
   for (const ProcessRecord& p : store->processes()) EXPECT_NE(p.identity, "here:1:abcdefabcdef");
   server.stop();
+}
+
+TEST(OrphanRecovery, DueEntriesClaimedByAProcessKilledMidPollRunAfterAll) {
+  auto store = std::make_shared<MemoryStore>();
+  auto ledger = std::make_shared<Ledger>();
+  const std::string ghost = "here:2:abcdefabcdef";
+  ProcessBeat beat;
+  beat.identity = ghost;
+  beat.info_json = Json{{"hostname", "here"}, {"pid", dead_pid()},
+                        {server::kScopeInfoKey, server::local_process_scope()}}.dump();
+  beat.beat = epoch_now();
+  beat.ttl = 60s;
+  store->heartbeat(beat);
+  std::set<std::string> jids;
+  for (int i = 0; i < 3; ++i) {
+    std::string jid = "claimed" + std::to_string(i);
+    jids.insert(jid);
+    Json job = {{"class", "Work"}, {"args", Json::array()}, {"jid", jid}, {"queue", "default"},
+                {"retry", false}, {"created_at", epoch_now() - 10}};
+    store->add(i == 0 ? SortedSetName::kRetry : SortedSetName::kSchedule, epoch_now() - 5, job.dump());
+  }
+  // The ghost's poller took them out of the sets, then died before pushing them.
+  ASSERT_EQ(store->pop_due(ghost, SortedSetName::kRetry, epoch_now(), 10).size(), 1u);
+  ASSERT_EQ(store->pop_due(ghost, SortedSetName::kSchedule, epoch_now(), 10).size(), 2u);
+  ASSERT_EQ(store->size(SortedSetName::kSchedule) + store->size(SortedSetName::kRetry), 0);
+
+  ServerOptions options = fast_options();
+  options.orphan_check_interval = 1h;  // only the start-up check can have done it
+  options.initial_poll_delay = 0ms;
+  options.poll_interval_average = 100ms;
+  Server server(std::move(options), registry(ledger, 1ms), store);
+  server.start();
+  EXPECT_TRUE(eventually([&] { return ledger->distinct() == jids; }))
+      << "due entries claimed by a dead poller must go back to their set and run";
+  server.stop();
+  EXPECT_EQ(store->size(SortedSetName::kSchedule) + store->size(SortedSetName::kRetry), 0);
+  EXPECT_EQ(store->restore_claims(ghost), 0u);
+  EXPECT_EQ(store->restore_claims(server.identity()), 0u);  // the live poller completed its own
 }
 
 }  // namespace

@@ -20,6 +20,8 @@
 #include <functional>
 #include <memory>
 #include <set>
+#include <span>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -380,21 +382,100 @@ TEST_P(StoreConformance, PopDueReturnsDueMembersInScoreOrderWithLimit) {
   store_->add(SortedSetName::kRetry, 10, job("a"));
   store_->add(SortedSetName::kRetry, 20, job("b"));
   store_->add(SortedSetName::kRetry, 40, job("d"));
-  auto first = store_->pop_due(SortedSetName::kRetry, 35, 2);
+  auto first = store_->pop_due("poller", SortedSetName::kRetry, 35, 2);
   ASSERT_EQ(first.size(), 2u);
   EXPECT_EQ(jid_of(first[0]), "a");
   EXPECT_EQ(jid_of(first[1]), "b");
-  auto second = store_->pop_due(SortedSetName::kRetry, 35, 10);
+  auto second = store_->pop_due("poller", SortedSetName::kRetry, 35, 10);
   ASSERT_EQ(second.size(), 1u);
   EXPECT_EQ(jid_of(second[0]), "c");
-  EXPECT_TRUE(store_->pop_due(SortedSetName::kRetry, 35, 10).empty());
+  EXPECT_TRUE(store_->pop_due("poller", SortedSetName::kRetry, 35, 10).empty());
   EXPECT_EQ(store_->size(SortedSetName::kRetry), 1);
-  EXPECT_TRUE(store_->pop_due(SortedSetName::kSchedule, 1e12, 10).empty());  // sets are separate
+  EXPECT_TRUE(store_->pop_due("poller", SortedSetName::kSchedule, 1e12, 10).empty());  // sets are separate
 }
 
 TEST_P(StoreConformance, PopDueIncludesScoreEqualToNow) {
   store_->add(SortedSetName::kSchedule, 100.5, job("edge"));
-  EXPECT_EQ(store_->pop_due(SortedSetName::kSchedule, 100.5, 10).size(), 1u);
+  EXPECT_EQ(store_->pop_due("poller", SortedSetName::kSchedule, 100.5, 10).size(), 1u);
+}
+
+TEST_P(StoreConformance, PopDueRejectsAnEmptyIdentity) {
+  store_->add(SortedSetName::kSchedule, 1, job("kept"));
+  EXPECT_THROW(store_->pop_due("", SortedSetName::kSchedule, 10, 10), std::invalid_argument);
+  EXPECT_EQ(store_->size(SortedSetName::kSchedule), 1);
+}
+
+// Claims: what pop_due took is not lost until complete_claims says it was handed on.
+TEST_P(StoreConformance, PopDueLeavesClaimsThatRecoverPutsBackWithTheirScores) {
+  store_->add(SortedSetName::kRetry, 10, job("r1"));
+  store_->add(SortedSetName::kSchedule, 20.25, job("s1"));
+  store_->add(SortedSetName::kSchedule, 30, job("s2"));
+  ASSERT_EQ(store_->pop_due("crashed", SortedSetName::kRetry, 100, 10).size(), 1u);
+  ASSERT_EQ(store_->pop_due("crashed", SortedSetName::kSchedule, 100, 10).size(), 2u);
+  EXPECT_EQ(store_->size(SortedSetName::kSchedule), 0);
+  EXPECT_EQ(store_->recover("crashed"), 3u);
+  auto sched = store_->range(SortedSetName::kSchedule, 0, 10);
+  EXPECT_EQ(jids(sched), (std::vector<std::string>{"s1", "s2"}));
+  ASSERT_EQ(sched.size(), 2u);
+  EXPECT_DOUBLE_EQ(sched[0].score, 20.25);  // original run-at kept
+  auto retry = store_->range(SortedSetName::kRetry, 0, 10);
+  ASSERT_EQ(retry.size(), 1u);
+  EXPECT_EQ(jid_of(retry[0].payload), "r1");
+  EXPECT_DOUBLE_EQ(retry[0].score, 10);
+  EXPECT_EQ(store_->recover("crashed"), 0u);  // claims are gone once restored
+}
+
+TEST_P(StoreConformance, CompleteClaimsRemovesOnlyTheGivenClaims) {
+  store_->add(SortedSetName::kSchedule, 1, job("done"));
+  store_->add(SortedSetName::kSchedule, 2, job("pending"));
+  auto due = store_->pop_due("poller", SortedSetName::kSchedule, 100, 10);
+  ASSERT_EQ(due.size(), 2u);
+  std::vector<std::string> done{due[0], job("never-claimed")};
+  store_->complete_claims("poller", SortedSetName::kSchedule, done);
+  store_->complete_claims("poller", SortedSetName::kRetry, std::span<const std::string>(due));  // other set
+  store_->complete_claims("nobody", SortedSetName::kSchedule, std::span<const std::string>(due));
+  EXPECT_EQ(store_->restore_claims("poller"), 1u);
+  auto back = store_->range(SortedSetName::kSchedule, 0, 10);
+  EXPECT_EQ(jids(back), (std::vector<std::string>{"pending"}));
+  EXPECT_EQ(store_->restore_claims("poller"), 0u);
+  due = store_->pop_due("poller", SortedSetName::kSchedule, 100, 10);
+  store_->complete_claims("poller", SortedSetName::kSchedule, due);
+  EXPECT_EQ(store_->recover("poller"), 0u);
+  EXPECT_EQ(store_->size(SortedSetName::kSchedule), 0);
+}
+
+TEST_P(StoreConformance, RestoreClaimsLeavesInProgressJobsAlone) {
+  push("default", {job("running")});
+  ASSERT_EQ(fetch("me", {"default"}).size(), 1u);
+  store_->add(SortedSetName::kRetry, 5, job("due"));
+  ASSERT_EQ(store_->pop_due("me", SortedSetName::kRetry, 10, 10).size(), 1u);
+  EXPECT_EQ(store_->restore_claims("me"), 1u);
+  EXPECT_EQ(store_->size(SortedSetName::kRetry), 1);
+  EXPECT_EQ(store_->in_progress("me").size(), 1u);
+}
+
+TEST_P(StoreConformance, RecoverOrphansRestoresClaimsOfDeadIdentitiesOnly) {
+  store_->heartbeat(beat("alive"));
+  store_->add(SortedSetName::kSchedule, 1, job("of-alive"));
+  store_->add(SortedSetName::kSchedule, 2, job("of-dead"));
+  ASSERT_EQ(store_->pop_due("alive", SortedSetName::kSchedule, 1, 10).size(), 1u);
+  ASSERT_EQ(store_->pop_due("dead", SortedSetName::kSchedule, 2, 10).size(), 1u);
+  EXPECT_EQ(store_->recover_orphans(), 1u);
+  EXPECT_EQ(jids(store_->range(SortedSetName::kSchedule, 0, 10)), (std::vector<std::string>{"of-dead"}));
+  EXPECT_EQ(store_->recover_orphans(), 0u);
+  store_->remove_process("alive");
+  EXPECT_EQ(store_->recover_orphans(), 1u);
+  EXPECT_EQ(store_->size(SortedSetName::kSchedule), 2);
+}
+
+TEST_P(StoreConformance, RecoverOrphansRestoresClaimsOnceTheHeartbeatExpires) {
+  store_->heartbeat(beat("shortlived", std::chrono::seconds(1)));
+  store_->add(SortedSetName::kRetry, 1, job("claimed"));
+  ASSERT_EQ(store_->pop_due("shortlived", SortedSetName::kRetry, 1, 10).size(), 1u);
+  EXPECT_EQ(store_->recover_orphans(), 0u);  // still alive
+  wait_past_ttl();
+  EXPECT_EQ(store_->recover_orphans(), 1u);
+  EXPECT_EQ(store_->size(SortedSetName::kRetry), 1);
 }
 
 TEST_P(StoreConformance, ScoreTiesAreOrderedByMemberBytes) {

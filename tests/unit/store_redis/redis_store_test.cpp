@@ -212,11 +212,26 @@ TEST_F(RedisStoreTest, PopDueIsInclusiveLimitedAndRemoves) {
   store().add(SortedSetName::kRetry, 200, job("p2"));
   store().add(SortedSetName::kRetry, 200.5, job("p3"));
   store().add(SortedSetName::kRetry, 300, job("p4"));
-  EXPECT_THAT(store().pop_due(SortedSetName::kRetry, 200, 1), ElementsAre(job("p1")));
-  EXPECT_THAT(store().pop_due(SortedSetName::kRetry, 200, 10), ElementsAre(job("p2")));
-  EXPECT_TRUE(store().pop_due(SortedSetName::kRetry, 50, 10).empty());
-  EXPECT_THAT(store().pop_due(SortedSetName::kRetry, 1e9, 10), ElementsAre(job("p3"), job("p4")));
+  EXPECT_THAT(store().pop_due("poller", SortedSetName::kRetry, 200, 1), ElementsAre(job("p1")));
+  EXPECT_THAT(store().pop_due("poller", SortedSetName::kRetry, 200, 10), ElementsAre(job("p2")));
+  EXPECT_TRUE(store().pop_due("poller", SortedSetName::kRetry, 50, 10).empty());
+  EXPECT_THAT(store().pop_due("poller", SortedSetName::kRetry, 1e9, 10), ElementsAre(job("p3"), job("p4")));
   EXPECT_EQ(raw({"EXISTS", "retry"}), "0");
+}
+
+// The claim is written by the same script that removes the member: the keys Ruby never reads.
+TEST_F(RedisStoreTest, PopDueRecordsClaimsInAPrivateHashUntilCompleted) {
+  store().add(SortedSetName::kSchedule, 1700000123.5, job("c1"));
+  auto due = store().pop_due("host:2:def", SortedSetName::kSchedule, 1700000200, 10);
+  ASSERT_THAT(due, ElementsAre(job("c1")));
+  EXPECT_EQ(raw({"TYPE", "kiq:claims|host:2:def|schedule"}), "hash");
+  EXPECT_EQ(std::stod(raw({"HGET", "kiq:claims|host:2:def|schedule", job("c1")})), 1700000123.5);
+  EXPECT_EQ(raw({"SMEMBERS", "kiq:inprogress"}), "host:2:def");
+  EXPECT_EQ(raw({"EXISTS", "schedule"}), "0");
+  store().complete_claims("host:2:def", SortedSetName::kSchedule, due);
+  EXPECT_EQ(raw({"EXISTS", "kiq:claims|host:2:def|schedule"}), "0");
+  EXPECT_EQ(store().recover_orphans(), 0u);
+  EXPECT_EQ(raw({"EXISTS", "kiq:inprogress"}), "0");
 }
 
 TEST_F(RedisStoreTest, TakeFindsTheMemberByJidNotBySubstring) {
