@@ -59,14 +59,16 @@ class Span {
   }
   void set_attribute(std::string_view key, bool v) { do_set_attribute(key, AttributeValue(v)); }
   void set_attribute(std::string_view key, double v) { do_set_attribute(key, AttributeValue(v)); }
+  // Strings are built in place inside the value (no temporary string to move).
+  static_assert(std::is_same_v<std::variant_alternative_t<3, AttributeValue>, std::string>);
   void set_attribute(std::string_view key, const char* v) {
-    do_set_attribute(key, AttributeValue(std::string(v)));
+    do_set_attribute(key, AttributeValue(std::in_place_index<3>, v));
   }
   void set_attribute(std::string_view key, std::string_view v) {
-    do_set_attribute(key, AttributeValue(std::string(v)));
+    do_set_attribute(key, AttributeValue(std::in_place_index<3>, v));
   }
   void set_attribute(std::string_view key, std::string v) {
-    do_set_attribute(key, AttributeValue(std::move(v)));
+    do_set_attribute(key, AttributeValue(std::in_place_index<3>, std::move(v)));
   }
   template <std::integral T>
     requires(!std::same_as<T, bool>)
