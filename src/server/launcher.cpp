@@ -195,6 +195,12 @@ class Server::Impl {
         job.abandoned = true;
         overdue.push_back(job.fetched);
       }
+      // Taken from the buffer but not started yet (parsing, or the thread was descheduled):
+      // requeue them too, or a detached worker would start them after the process is gone.
+      for (const auto& [tid, job] : s.in_hand) {
+        if (s.running.count(tid) || !s.abandoned_in_hand.insert(tid).second) continue;
+        overdue.push_back(*job);
+      }
     }
     requeue(std::move(overdue), "still running at the shutdown deadline");
     for (std::size_t i = 0; i < workers.size(); ++i) {

@@ -96,10 +96,19 @@ void kill_invalid(State& state, const FetchedJob& fetched, const Json* parsed, c
   });
 }
 
-// Registers the job in the work table; returns false if the server abandoned it meanwhile.
-void mark_running(State& state, const std::string& tid, const FetchedJob& fetched) {
+// Registers the job in the work table; returns false if shutdown already requeued it (it was
+// in this worker's hands, not yet started, at the deadline): then it must not run here.
+bool mark_running(State& state, const std::string& tid, const FetchedJob& fetched) {
   std::lock_guard lock(state.running_mu);
+  if (state.abandoned_in_hand.erase(tid) > 0) return false;
   state.running[tid] = RunningJob{fetched, static_cast<std::int64_t>(epoch_now()), false};
+  return true;
+}
+
+// True (once) if shutdown requeued this worker's not-yet-started job at the deadline.
+bool requeued_at_deadline(State& state, const std::string& tid) {
+  std::lock_guard lock(state.running_mu);
+  return state.abandoned_in_hand.erase(tid) > 0;
 }
 
 // Removes the job from the work table; false if shutdown already requeued it (result dropped).
@@ -149,12 +158,12 @@ void handle_failure(State& state, const FetchedJob& fetched, const Json& job, co
 void process_job(State& state, const std::string& tid, const FetchedJob& fetched) {
   ParsedPayload payload = parse_payload(fetched.payload);  // invalid or too deep: a clear error
   if (!payload.ok()) {
-    kill_invalid(state, fetched, nullptr, payload.error);
+    if (!requeued_at_deadline(state, tid)) kill_invalid(state, fetched, nullptr, payload.error);
     return;
   }
   Json parsed = std::move(payload.job);
   if (std::string problem = validation_error(parsed); !problem.empty()) {
-    kill_invalid(state, fetched, &parsed, problem);
+    if (!requeued_at_deadline(state, tid)) kill_invalid(state, fetched, &parsed, problem);
     return;
   }
 
@@ -162,7 +171,7 @@ void process_job(State& state, const std::string& tid, const FetchedJob& fetched
   const JobType* type = state.registry.find(cls);
   // Built only when a per-job line can be written (the hot path skips it with logging off).
   std::string context = state.logger->should_log(spdlog::level::warn) ? job_log_context(parsed) : "";
-  mark_running(state, tid, fetched);
+  if (!mark_running(state, tid, fetched)) return;  // requeued at the shutdown deadline
   auto start = std::chrono::steady_clock::now();
   auto elapsed = [&] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <set>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -110,6 +111,9 @@ struct State {
   // stray-job sweep never mistakes a job in a worker's hands for a lost one.
   // Points into the worker's own stack frame; valid while the entry exists.
   std::map<std::string, const FetchedJob*> in_hand;  // guarded by running_mu
+  // Workers whose in-hand job (taken, not yet started) shutdown requeued at the deadline: they
+  // must not start it afterwards (the process is gone by then, and the job is queued again).
+  std::set<std::string> abandoned_in_hand;  // guarded by running_mu
 
   // Worker threads that have not exited yet (workers may outlive stop() when a job overruns
   // the shutdown deadline: they hold the State through a shared_ptr).
