@@ -8,6 +8,7 @@
 #include "kiq/otel/propagation.hpp"
 #include "kiq/otel/sdk/batch_span_processor.hpp"
 #include "kiq/otel/sdk/tracer_provider.hpp"
+#include "kiq/otel/tracer_provider.hpp"
 
 namespace {
 
@@ -91,6 +92,16 @@ void BM_TraceparentInjectExtract(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_TraceparentInjectExtract);
+
+// What the job middleware does per job: read the global provider and the global propagator.
+// Run with many threads to show contention on how the globals are stored.
+void BM_GlobalReads(benchmark::State& state) {
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(tracer_provider());
+    benchmark::DoNotOptimize(global_propagator());
+  }
+}
+BENCHMARK(BM_GlobalReads)->Threads(1)->Threads(2)->Threads(10)->UseRealTime();
 
 }  // namespace
 

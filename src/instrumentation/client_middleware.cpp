@@ -10,7 +10,8 @@ TracingClientMiddleware::TracingClientMiddleware(TracingOptions options)
 
 bool TracingClientMiddleware::call(ClientCall& call, const std::function<bool()>& next) {
   if (call.origin != PushOrigin::kClient) return repush(call, next);
-  otel::TracerPtr tracer = tracers_.tracer();
+  GlobalsScope globals;
+  otel::Tracer* tracer = tracers_.tracer(globals);
   if (!tracer || !call.job.is_object()) return next();
 
   // Our own span must not be stamped with the jid of a job that is enqueueing it.
@@ -27,7 +28,7 @@ bool TracingClientMiddleware::call(ClientCall& call, const std::function<bool()>
   try {
     otel::Scope scope(span);
     JobCarrier carrier(call.job);
-    otel::global_propagator()->inject(otel::current_context(), carrier);
+    globals.propagator().inject(otel::current_context(), carrier);
     pushed = next();
   } catch (...) {
     std::string type = otel::current_exception_type_name();
@@ -45,7 +46,8 @@ bool TracingClientMiddleware::repush(ClientCall& call, const std::function<bool(
   // The poller moving a scheduled job or a retry: the job keeps the context it was created
   // with. Injecting here would overwrite it (Ruby's perform_in/retry + :child bug).
   if (!options_.trace_poller) return next();
-  otel::TracerPtr tracer = tracers_.tracer();
+  GlobalsScope globals;
+  otel::Tracer* tracer = tracers_.tracer(globals);
   if (!tracer) return next();
   otel::StartSpanOptions start;
   start.parent = otel::kRoot;

@@ -75,16 +75,63 @@ TracingOptions resolved(TracingOptions options) {
   return options;
 }
 
-otel::TracerPtr TracerSource::tracer() const {
-  std::shared_ptr<otel::TracerProvider> provider = fixed_ ? fixed_ : otel::tracer_provider();
-  if (provider == otel::noop_tracer_provider()) return nullptr;
-  auto cached = cache_.load(std::memory_order_acquire);
-  if (cached && cached->provider == provider) return cached->tracer;
-  auto fresh = std::make_shared<const Cached>(
-      Cached{provider, provider->get_tracer(kInstrumentationName, kInstrumentationVersion)});
-  cache_.store(fresh, std::memory_order_release);
-  return fresh->tracer;
+namespace {
+
+// Null for the no-op provider: tracing is off and the middleware skips all work.
+otel::TracerPtr tracer_of(const std::shared_ptr<otel::TracerProvider>& provider) {
+  if (!provider || provider == otel::noop_tracer_provider()) return nullptr;
+  return provider->get_tracer(kInstrumentationName, kInstrumentationVersion);
 }
+
+}  // namespace
+
+TracerSource::TracerSource(std::shared_ptr<otel::TracerProvider> fixed)
+    : fixed_(std::move(fixed)), fixed_tracer_(fixed_ ? tracer_of(fixed_) : nullptr) {}
+
+otel::Tracer* TracerSource::tracer(const GlobalsScope& globals) const {
+  return fixed_ ? fixed_tracer_.get() : globals.tracer();
+}
+
+namespace {
+
+// The owning copies behind GlobalsScope, one per thread. Generation 0 never occurs, so the first
+// scope on a thread always fills the cache.
+struct GlobalsCache {
+  std::uint64_t provider_generation = 0;
+  std::uint64_t propagator_generation = 0;
+  otel::TracerPtr tracer;
+  otel::PropagatorPtr propagator;
+  int depth = 0;  // GlobalsScopes alive on this thread
+
+  void refresh() {
+    // Generation first, object second: a set in between only costs one extra refresh later.
+    if (auto g = otel::tracer_provider_generation(); g != provider_generation) {
+      tracer = tracer_of(otel::tracer_provider());
+      provider_generation = g;
+    }
+    if (auto g = otel::global_propagator_generation(); g != propagator_generation) {
+      propagator = otel::global_propagator();
+      propagator_generation = g;
+    }
+  }
+};
+
+GlobalsCache& globals_cache() {
+  thread_local GlobalsCache cache;
+  return cache;
+}
+
+}  // namespace
+
+GlobalsScope::GlobalsScope() {
+  GlobalsCache& cache = globals_cache();
+  if (cache.depth == 0) cache.refresh();
+  ++cache.depth;
+  tracer_ = cache.tracer.get();
+  propagator_ = cache.propagator.get();
+}
+
+GlobalsScope::~GlobalsScope() { --globals_cache().depth; }
 
 otel::Attributes job_attributes(const Json& job, std::string_view queue,
                                 const TracingOptions& options, bool process) {

@@ -43,19 +43,38 @@ class JobCarrier final : public otel::TextMapCarrier {
 // The options with `semconv` resolved from the environment when unset.
 TracingOptions resolved(TracingOptions options);
 
-// Resolves the tracer for a call: null when tracing is off (no-op provider).
-class TracerSource {
+// The global tracer (kiq's instrumentation scope on the global provider; null while that is the
+// no-op provider) and the global propagator, borrowed for one middleware call without a lock or
+// a reference-count change. The thread keeps owning copies, refreshed when the provider or
+// propagator generation moved and only by the outermost scope on the thread: a nested call (a job
+// enqueueing a job) sees the outer call's snapshot, so nothing borrowed is freed while in use.
+// Thread-safety: a scope belongs to the thread that created it.
+class GlobalsScope {
  public:
-  explicit TracerSource(std::shared_ptr<otel::TracerProvider> fixed) : fixed_(std::move(fixed)) {}
-  otel::TracerPtr tracer() const;
+  GlobalsScope();
+  ~GlobalsScope();
+  GlobalsScope(const GlobalsScope&) = delete;
+  GlobalsScope& operator=(const GlobalsScope&) = delete;
+
+  otel::Tracer* tracer() const { return tracer_; }
+  const otel::TextMapPropagator& propagator() const { return *propagator_; }
 
  private:
-  struct Cached {
-    std::shared_ptr<otel::TracerProvider> provider;
-    otel::TracerPtr tracer;
-  };
+  otel::Tracer* tracer_;
+  const otel::TextMapPropagator* propagator_;
+};
+
+// Resolves the tracer for a call: null when tracing is off (no-op provider).
+// Thread-safe: immutable after construction (a fixed provider's tracer is resolved once).
+class TracerSource {
+ public:
+  explicit TracerSource(std::shared_ptr<otel::TracerProvider> fixed);
+  // Valid while `globals` lives.
+  otel::Tracer* tracer(const GlobalsScope& globals) const;
+
+ private:
   std::shared_ptr<otel::TracerProvider> fixed_;
-  mutable std::atomic<std::shared_ptr<const Cached>> cache_;
+  otel::TracerPtr fixed_tracer_;
 };
 
 // Span attributes shared by the publish and process spans.

@@ -6,7 +6,7 @@
 
 namespace kiq::tracing::detail {
 
-// Thread-safety: immutable after construction except TracerSource's atomic cache.
+// Thread-safety: immutable after construction except TracerSource's per-thread cache.
 class TracingClientMiddleware final : public ClientMiddleware {
  public:
   explicit TracingClientMiddleware(TracingOptions options);

@@ -100,11 +100,12 @@ void TracingServerMiddleware::record_failure(otel::Span& span, const JobContext&
 }
 
 void TracingServerMiddleware::call(JobContext& job, const std::function<void()>& next) {
-  otel::TracerPtr tracer = tracers_.tracer();
+  GlobalsScope globals;
+  otel::Tracer* tracer = tracers_.tracer(globals);
   if (!tracer) return next();
 
   JobCarrier carrier(std::as_const(job.job()));
-  otel::Context extracted = otel::global_propagator()->extract(carrier, otel::Context());
+  otel::Context extracted = globals.propagator().extract(carrier, otel::Context());
   otel::SpanPtr span = start_process_span(*tracer, job, extracted);
   add_extras(*span, job);
 

@@ -9,6 +9,7 @@
 // The global propagator (get/set) is thread-safe.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -149,7 +150,12 @@ class CompositePropagator final : public TextMapPropagator {
 PropagatorPtr make_propagator(std::string_view list);
 
 // The global propagator (default: tracecontext,baggage). set with nullptr restores the default.
+// Thread-safe; reads are cheap (a thread-local copy refreshed only after a set, like
+// tracer_provider()).
 PropagatorPtr global_propagator();
 void set_global_propagator(PropagatorPtr propagator);
+// Bumped by every set_global_propagator(); lets callers cache the propagator and refresh it only
+// when this changes. Never 0.
+std::uint64_t global_propagator_generation() noexcept;
 
 }  // namespace kiq::otel

@@ -5,9 +5,12 @@
 // instrumented code costs ~nothing until an SDK provider is installed.
 //
 // Thread-safety: providers are thread-safe; set_tracer_provider()/tracer_provider() may race
-// freely (a mutex guards the pointer; readers copy the shared_ptr).
+// freely. A write takes a mutex and bumps a generation; a read is one atomic load plus a copy of
+// a thread-local shared_ptr (the mutex only when the generation moved), so the per-job read does
+// not contend. A replaced provider stays alive while any reader still holds it.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string_view>
 
@@ -31,6 +34,9 @@ std::shared_ptr<TracerProvider> noop_tracer_provider();
 void set_tracer_provider(std::shared_ptr<TracerProvider> provider);
 // The global provider (never null).
 std::shared_ptr<TracerProvider> tracer_provider();
+// Bumped by every set_tracer_provider(); lets callers cache what they derive from the global
+// provider (e.g. a tracer) and refresh it only when this changes. Never 0.
+std::uint64_t tracer_provider_generation() noexcept;
 // tracer_provider()->get_tracer(name, version).
 TracerPtr get_tracer(std::string_view name, std::string_view version = {});
 

@@ -1,5 +1,7 @@
 #include "kiq/otel/tracer.hpp"
 
+#include <atomic>
+#include <cstdint>
 #include <mutex>
 
 #include "kiq/otel/tracer_provider.hpp"
@@ -36,14 +38,29 @@ class NoopTracerProvider final : public TracerProvider {
   }
 };
 
+// Writers swap the pointer under `mu` and bump `generation`; readers keep a thread-local copy
+// and only take `mu` when the generation moved, so the per-job read is one atomic load.
 struct GlobalProvider {
   std::mutex mu;
   std::shared_ptr<TracerProvider> provider = noop_tracer_provider();
+  std::atomic<std::uint64_t> generation{1};  // 0 never occurs: it marks an empty cache
 };
 
 GlobalProvider& global() {
   static GlobalProvider g;
   return g;
+}
+
+// This thread's copy of the global and the generation it belongs to (0: none yet). Holding the
+// copy keeps a replaced object alive until this thread reads again (or exits).
+struct Cache {
+  std::uint64_t generation = 0;
+  std::shared_ptr<TracerProvider> provider;
+};
+
+Cache& thread_cache() {
+  thread_local Cache cache;
+  return cache;
 }
 
 }  // namespace
@@ -71,15 +88,28 @@ std::shared_ptr<TracerProvider> noop_tracer_provider() {
 void set_tracer_provider(std::shared_ptr<TracerProvider> provider) {
   if (!provider) provider = noop_tracer_provider();
   auto& g = global();
+  // Drop this thread's copy, so a set-then-release on one thread frees the old object at once.
+  thread_cache() = Cache{};
   std::lock_guard lock(g.mu);
   g.provider.swap(provider);
-  // The previous provider (now in `provider`) is released outside the lock.
+  g.generation.fetch_add(1, std::memory_order_release);
+  // The previous provider (now in `provider`) is released outside the lock; threads that cached
+  // it keep it alive until their next read.
+}
+
+std::uint64_t tracer_provider_generation() noexcept {
+  return global().generation.load(std::memory_order_acquire);
 }
 
 std::shared_ptr<TracerProvider> tracer_provider() {
+  Cache& cache = thread_cache();
   auto& g = global();
-  std::lock_guard lock(g.mu);
-  return g.provider;
+  if (cache.generation != g.generation.load(std::memory_order_acquire)) {
+    std::lock_guard lock(g.mu);
+    cache.provider = g.provider;
+    cache.generation = g.generation.load(std::memory_order_relaxed);  // matches `provider`
+  }
+  return cache.provider;
 }
 
 TracerPtr get_tracer(std::string_view name, std::string_view version) {
