@@ -73,7 +73,10 @@ void RedisConnection::append_argv(int argc, const char** argv, const std::size_t
   ++pending_;
 }
 
-void RedisConnection::append(std::span<const std::string> argv) {
+namespace {
+// hiredis wants parallel arrays of pointers and lengths; any range of string-likes gives them.
+template <class Range, class AppendArgv>
+void append_range(const Range& argv, AppendArgv&& append_argv) {
   std::vector<const char*> ptrs;
   std::vector<std::size_t> lens;
   ptrs.reserve(argv.size());
@@ -84,17 +87,14 @@ void RedisConnection::append(std::span<const std::string> argv) {
   }
   append_argv(static_cast<int>(argv.size()), ptrs.data(), lens.data());
 }
+}  // namespace
+
+void RedisConnection::append(std::span<const std::string> argv) {
+  append_range(argv, [this](int n, const char** p, const std::size_t* l) { append_argv(n, p, l); });
+}
 
 void RedisConnection::append(std::initializer_list<std::string_view> argv) {
-  std::vector<const char*> ptrs;
-  std::vector<std::size_t> lens;
-  ptrs.reserve(argv.size());
-  lens.reserve(argv.size());
-  for (const auto& a : argv) {
-    ptrs.push_back(a.data());
-    lens.push_back(a.size());
-  }
-  append_argv(static_cast<int>(argv.size()), ptrs.data(), lens.data());
+  append_range(argv, [this](int n, const char** p, const std::size_t* l) { append_argv(n, p, l); });
 }
 
 RedisReply RedisConnection::read_reply() {
