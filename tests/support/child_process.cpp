@@ -20,6 +20,8 @@ extern char** environ;
 namespace kiq::testing {
 namespace {
 
+constexpr const char* kSetpriv = "/usr/bin/setpriv";
+
 std::string env_name(const std::string& entry) { return entry.substr(0, entry.find('=')); }
 
 // The inherited environment minus `unset` and the names in `extra`, plus `extra`.
@@ -78,7 +80,11 @@ std::string ExitStatus::describe() const {
 
 ChildProcess ChildProcess::spawn(const std::string& program, const std::vector<std::string>& args,
                                  const ChildOptions& options) {
-  std::vector<std::string> argv_s{program};
+  std::vector<std::string> argv_s;
+  if (options.die_with_parent && ::gettid() == ::getpid() && ::access(kSetpriv, X_OK) == 0) {
+    argv_s = {kSetpriv, "--pdeathsig", "KILL", "--"};  // setpriv execs: the pid stays the child's
+  }
+  argv_s.push_back(program);
   argv_s.insert(argv_s.end(), args.begin(), args.end());
   std::vector<std::string> env_s = build_env(options);
   auto argv = c_strings(argv_s);
@@ -99,7 +105,7 @@ ChildProcess ChildProcess::spawn(const std::string& program, const std::vector<s
   if (!options.cwd.empty()) posix_spawn_file_actions_addchdir_np(fa.get(), options.cwd.c_str());
 
   pid_t pid = -1;
-  int rc = ::posix_spawnp(&pid, program.c_str(), fa.get(), nullptr, argv.data(), envp.data());
+  int rc = ::posix_spawnp(&pid, argv_s.front().c_str(), fa.get(), nullptr, argv.data(), envp.data());
   if (rc != 0) {
     throw std::runtime_error("ChildProcess: cannot spawn " + program + ": " + std::strerror(rc));
   }

@@ -23,6 +23,10 @@ struct ChildOptions {
   std::string stdout_path;  // empty = inherit; otherwise truncated and written
   std::string stderr_path;  // empty = inherit; may equal stdout_path (then shared)
   std::string cwd;          // empty = inherit
+  // SIGKILL the child when this test process dies (abort, ctest timeout), so no server outlives
+  // a crashed test. Linux ties the death signal to the spawning *thread*, so this only applies
+  // to spawns from the main thread (through setpriv(1), util-linux); elsewhere it is ignored.
+  bool die_with_parent = false;
 };
 
 struct ExitStatus {

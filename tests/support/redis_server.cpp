@@ -125,7 +125,12 @@ bool RedisServer::ping() const {
 
 bool RedisServer::start_once() {
   write_config();
-  process_ = ChildProcess::spawn(options_.binary, {dir_.file("redis.conf")});
+  // Output to a file, not the test's stdout: a server orphaned by a crashed test would hold
+  // ctest's pipe open and stall the run until its timeout.
+  ChildOptions child;
+  child.stdout_path = child.stderr_path = dir_.file("redis.out");
+  child.die_with_parent = true;
+  process_ = ChildProcess::spawn(options_.binary, {dir_.file("redis.conf")}, child);
   const auto deadline = std::chrono::steady_clock::now() + options_.start_timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     if (!process_.running()) return false;

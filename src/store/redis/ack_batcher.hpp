@@ -3,10 +3,12 @@
 // again until the queue is empty; otherwise it returns at once and the active sender sends its
 // entry. Under load acks coalesce into large pipelines without any thread sleeping for another;
 // when idle an ack costs exactly one round trip, with no timer and no added latency.
-// Consequence: under concurrency an ack may return just before its LREM is applied (never
-// after the sender stops), and an error is thrown by the sender that met it, not necessarily by
-// the caller whose entry failed; either way an entry not removed stays in progress, where the
-// stray-job sweep / orphan recovery finds it (at-least-once).
+// Consequences, both within the at-least-once contract: under concurrency an ack may return
+// just before its LREM is applied (never after the sender stops); and a caller learns only of
+// its own entry's failure, and only when it sent the entry itself. A failure of an entry sent on
+// another caller's behalf is logged (a warning per batch), never thrown at the sender, whose own
+// ack may have succeeded. An entry not removed stays in progress, where the stray-job sweep /
+// orphan recovery finds it.
 //
 // Thread-safety: ack() may be called concurrently from any thread.
 #pragma once
@@ -23,15 +25,17 @@ class RedisPool;
 class RedisAckBatcher {
  public:
   explicit RedisAckBatcher(RedisPool& pool) : pool_(pool) {}
-  // LREM <list> -1 <payload> (see above). Throws StoreError for a failure this caller met.
+  // LREM <list> -1 <payload> (see above). Throws StoreError only for this caller's own entry.
   void ack(std::string list, std::string payload);
 
  private:
   struct Pending {
     std::string list;
     std::string payload;
+    bool own = false;  // the sender's own entry: its error goes back to the sender's caller
   };
-  // Pipelines the batch; returns the first error (never throws).
+  // Pipelines the batch; returns the error of the `own` entry, if any (never throws). Failures
+  // of other entries are logged.
   std::exception_ptr send(const std::vector<Pending>& batch);
 
   RedisPool& pool_;
