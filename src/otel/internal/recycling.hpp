@@ -1,13 +1,11 @@
-// Per-thread recycling of the two allocations every recording span makes (its object and its
-// attribute list), so the span hot path costs no malloc/free in steady state.
+// Per-thread recycling of what every recording span allocates (its object and its record with
+// the SpanData buffers), so the span hot path costs no malloc/free in steady state.
 //
 // RecyclingAllocator<T>: an allocator for std::allocate_shared that keeps up to kMaxCached
 // freed single-object blocks in a per-thread free list. A block freed on another thread goes to
 // that thread's list (blocks come from ::operator new, so any thread may reuse or free them).
 //
-// take_attributes()/recycle_attributes(): a per-thread stack of empty attribute vectors that
-// keep their capacity. The batch processor recycles the lists of exported spans; new spans
-// take them instead of allocating.
+// ObjectPool<T>: a per-thread stack of constructed objects (span records) reused as they are.
 //
 // Both caches are released at thread exit; after that point (other thread_local destructors
 // may still end or drop spans) they fall back to the plain allocator.
@@ -18,8 +16,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-
-#include "kiq/otel/attributes.hpp"
 
 namespace kiq::otel::internal {
 
@@ -92,10 +88,67 @@ class RecyclingAllocator {
   static inline thread_local Cache cache_{};
 };
 
-// An empty attribute list, with at least `capacity` reserved (a recycled one when available).
-Attributes take_attributes(std::size_t capacity);
-// Takes `attributes` (cleared, buffer kept) for take_attributes() on this thread when its buffer
-// is small and the pool has room; otherwise leaves it untouched for its owner to free.
-void recycle_attributes(Attributes&& attributes) noexcept;
+// ObjectPool<T, kMax>: a per-thread stack of up to kMax constructed T objects kept for reuse WITH
+// their buffers (the point: a span record's strings and attribute list are reused, not freed
+// and rebuilt). T must have a `T* pool_next` member (the intrusive link). take() returns a
+// pooled object (in whatever state it was given back) or a new default-constructed one; the
+// returned pointer gives the object back on destruction, on whichever thread that happens.
+template <class T, std::uint32_t kMax>
+class ObjectPool {
+ public:
+  struct GiveBack {
+    void operator()(T* object) const noexcept { give(object); }
+  };
+  using Ptr = std::unique_ptr<T, GiveBack>;
+
+  static Ptr take() {
+    Cache& c = cache_;
+    if (T* object = c.head) {
+      c.head = object->pool_next;
+      --c.count;
+      return Ptr(object);
+    }
+    return Ptr(std::make_unique<T>().release());
+  }
+
+  static void give(T* object) noexcept {
+    Cache& c = cache_;
+    if (c.count < kMax && !c.dead) {
+      if (!c.registered) register_drain();
+      object->pool_next = c.head;
+      c.head = object;
+      ++c.count;
+      return;
+    }
+    std::unique_ptr<T> drop(object);
+  }
+
+ private:
+  // Trivially destructible, so it stays usable while other thread_locals are destroyed.
+  struct Cache {
+    T* head = nullptr;
+    std::uint32_t count = 0;
+    bool registered = false;  // the Drain below exists for this thread
+    bool dead = false;        // the Drain ran: no more pooling on this thread
+  };
+  struct Drain {
+    ~Drain() {
+      Cache& c = cache_;
+      c.dead = true;
+      while (T* object = c.head) {
+        c.head = object->pool_next;
+        std::unique_ptr<T> drop(object);
+      }
+      c.count = 0;
+    }
+  };
+  static void register_drain() noexcept {
+    static thread_local Drain drain;  // destroyed at thread exit: frees the pooled objects
+    (void)drain;
+    cache_.registered = true;
+  }
+
+  static inline thread_local Cache cache_{};
+};
 
 }  // namespace kiq::otel::internal

@@ -11,38 +11,51 @@
 #include <vector>
 
 #include "otel/internal/log.hpp"
-#include "otel/internal/recycling.hpp"
 #include "otel/internal/spin_lock.hpp"
 
 namespace kiq::otel::sdk {
 
 namespace {
 
+// Exchanges everything but resource and scope (which a slot keeps, see Slots).
+void swap_contents(SpanData& a, SpanData& b) noexcept {
+  using std::swap;
+  swap(a.context, b.context);
+  swap(a.parent_span_id, b.parent_span_id);
+  swap(a.parent_is_remote, b.parent_is_remote);
+  a.name.swap(b.name);
+  swap(a.kind, b.kind);
+  swap(a.start_unix_nano, b.start_unix_nano);
+  swap(a.end_unix_nano, b.end_unix_nano);
+  a.attributes.swap(b.attributes);
+  swap(a.dropped_attributes_count, b.dropped_attributes_count);
+  a.events.swap(b.events);
+  swap(a.dropped_events_count, b.dropped_events_count);
+  a.links.swap(b.links);
+  swap(a.dropped_links_count, b.dropped_links_count);
+  swap(a.status_code, b.status_code);
+  a.status_description.swap(b.status_description);
+}
+
 // A batch of span slots. Slots past `count` hold spans that were already exported: on_end
-// move-assigns a new span into such a slot, which frees the stale span's buffers on the ending
-// thread. Memory is thus allocated and freed on the same (span) thread, and the
-// export thread never frees span memory (cross-thread frees made glibc trim and re-fault pages,
-// which cost more than the whole rest of a span).
+// SWAPS a new span with such a slot, so the ending span's record (sdk_span.hpp) gets the stale
+// span's buffers back for reuse and nothing is freed or allocated. Memory thus stays with the
+// span threads, and the export thread never frees span memory (cross-thread frees made glibc
+// trim and re-fault pages, which cost more than the whole rest of a span).
 //
 // `span` arrives without resource/scope (SpanProcessor::on_end_from); a reused slot keeps the
 // previous span's ones, which are almost always the same, so they are copied (two atomic
-// refcount updates each) only when they differ. The stale span's attribute list is recycled for
-// the next span this thread starts (internal/recycling.hpp) instead of being freed.
+// refcount updates each) only when they differ.
 struct Slots {
   static_assert(std::is_nothrow_move_constructible_v<SpanData>);
   std::vector<SpanData> spans;
   std::size_t count = 0;
 
+  // Takes `span`'s contents; leaves in `span` those of an exported span (or nothing).
   void add(SpanData& span, const SpanOrigin& origin) {
     if (count < spans.size()) {
       SpanData& slot = spans[count];
-      internal::recycle_attributes(std::move(slot.attributes));
-      span.resource = std::move(slot.resource);  // no refcount update: the span has none
-      span.scope = std::move(slot.scope);
-      // Destroy + move-construct: cheaper than a member-wise move-assignment (SpanData's move
-      // constructor is noexcept).
-      std::destroy_at(&slot);
-      std::construct_at(&slot, std::move(span));
+      swap_contents(slot, span);
       if (slot.resource != origin.resource) slot.resource = origin.resource;
       if (slot.scope != origin.scope) slot.scope = origin.scope;
     } else {

@@ -4,7 +4,6 @@
 #include <mutex>
 
 #include "otel/internal/log.hpp"
-#include "otel/internal/recycling.hpp"
 
 namespace kiq::otel::sdk {
 namespace {
@@ -28,10 +27,20 @@ void truncate_value(AttributeValue& v, std::size_t limit) {
   }
 }
 
-// Moves `from` into `to` (which holds the default bool). Scalars and strings, the common cases,
-// are moved directly instead of through the variant's generic (visit-based) move.
+// Moves `from` into `to`. Scalars and strings, the common cases, are stored directly instead of
+// through the variant's generic (visit-based) assignment; a string replacing a string reuses the
+// target's buffer.
 [[gnu::always_inline]] inline void move_value(AttributeValue& to, AttributeValue&& from) {
-  switch (from.index()) {
+  const std::size_t index = from.index();
+  if (index <= 3 && to.index() == index) {
+    switch (index) {
+      case 0: *std::get_if<0>(&to) = *std::get_if<0>(&from); return;
+      case 1: *std::get_if<1>(&to) = *std::get_if<1>(&from); return;
+      case 2: *std::get_if<2>(&to) = *std::get_if<2>(&from); return;
+      default: *std::get_if<3>(&to) = std::move(*std::get_if<3>(&from)); return;
+    }
+  }
+  switch (index) {
     case 0: to.emplace<0>(*std::get_if<0>(&from)); break;
     case 1: to.emplace<1>(*std::get_if<1>(&from)); break;
     case 2: to.emplace<2>(*std::get_if<2>(&from)); break;
@@ -64,23 +73,35 @@ bool same_key(std::string_view a, std::string_view b) {
   return true;
 }
 
-// Sets key=value in `attrs` under the limits. Returns true when the attribute was dropped
-// because the count limit was reached (an existing key is replaced, never dropped).
+// Sets key=value in the first `count` entries of `attrs` under the limits; entries past `count`
+// are left over from an earlier span and are overwritten in place (usually with the same key:
+// no key copy). Returns true when the attribute was dropped because the count limit was reached
+// (an existing key is replaced, never dropped).
 // Inlined: it is most of set_attribute, the hottest call of instrumented code.
-[[gnu::always_inline]] inline bool put_attribute(Attributes& attrs, std::string_view key, AttributeValue&& value,
-                   std::size_t count_limit, std::size_t length_limit) {
+[[gnu::always_inline]] inline bool put_attribute(Attributes& attrs, std::uint32_t& count,
+                                                 std::string_view key, AttributeValue&& value,
+                                                 std::size_t count_limit,
+                                                 std::size_t length_limit) {
   if (key.empty()) return false;  // invalid key: ignored, not counted
   if (value.index() > 2) truncate_value(value, length_limit);  // strings and arrays only
-  for (auto& a : attrs) {
-    if (same_key(a.key, key)) {
-      a.value = std::move(value);
+  Attribute* const live = attrs.data();
+  for (std::uint32_t i = 0; i < count; ++i) {
+    if (same_key(live[i].key, key)) {
+      move_value(live[i].value, std::move(value));
       return false;
     }
   }
-  if (attrs.size() >= count_limit) return true;
-  Attribute& added = attrs.emplace_back();  // built in place: no temporary to move
-  added.key.assign(key.data(), key.size());
-  move_value(added.value, std::move(value));
+  if (count >= count_limit) return true;
+  if (count < attrs.size()) {
+    Attribute& reused = live[count];
+    if (!same_key(reused.key, key)) reused.key.assign(key.data(), key.size());
+    move_value(reused.value, std::move(value));
+  } else {
+    Attribute& added = attrs.emplace_back();  // built in place: no temporary to move
+    added.key.assign(key.data(), key.size());
+    move_value(added.value, std::move(value));
+  }
+  ++count;
   return false;
 }
 
@@ -88,10 +109,17 @@ bool same_key(std::string_view a, std::string_view b) {
 std::uint32_t limited(Attributes& out, Attributes&& in, std::size_t count_limit,
                       std::size_t length_limit) {
   std::uint32_t dropped = 0;
+  std::uint32_t count = 0;
   out.reserve(std::min(in.size(), count_limit));
-  for (auto& a : in) dropped += put_attribute(out, a.key, std::move(a.value), count_limit, length_limit);
+  for (auto& a : in) {
+    dropped += put_attribute(out, count, a.key, std::move(a.value), count_limit, length_limit);
+  }
   return dropped;
 }
+
+// A pooled record must not keep much memory or anything of a provider alive (it may wait in
+// the pool for the rest of the thread's life).
+constexpr std::size_t kMaxPooledAttributes = 32;
 
 void report_limit(const char* what) {
   internal::warn_once(what, "span limit reached: {} dropped (reported once)", what);
@@ -103,38 +131,68 @@ SdkSpan::SdkSpan(std::shared_ptr<const TracerProvider::Shared> shared,
                  const std::shared_ptr<const InstrumentationScope>& scope, SpanContext&& context,
                  const SpanContext& parent, std::string_view name, StartSpanOptions& options,
                  Attributes&& sampler_attributes)
-    : shared_(std::move(shared)), scope_(scope), context_(std::move(context)) {
+    : shared_(std::move(shared)),
+      scope_(scope),
+      context_(std::move(context)),
+      record_(SpanRecordPool::take()),
+      data_(record_->data) {
   const SpanLimits& limits = shared_->limits;
+  // A pooled record holds an earlier span's data: every field is set here or at end(), except
+  // the attribute entries past attribute_count_ (reused, then cut off at end()).
+  SpanData& d = data_;
   if (parent.valid()) {
-    data_.parent_span_id = parent.span_id();
-    data_.parent_is_remote = parent.is_remote();
+    d.parent_span_id = parent.span_id();
+    d.parent_is_remote = parent.is_remote();
+  } else {
+    d.parent_span_id = SpanId();
+    d.parent_is_remote = false;
   }
-  data_.name.assign(name);
-  data_.kind = options.kind;
-  data_.start_unix_nano =
-      options.start_time ? to_unix_nanos(*options.start_time) : now_unix_nanos();
-  data_.attributes = internal::take_attributes(std::min(
-      limits.attribute_count_limit,
-      std::max(kInitialAttributeCapacity, options.attributes.size() + sampler_attributes.size())));
+  d.name.assign(name);
+  d.kind = options.kind;
+  d.start_unix_nano = options.start_time ? to_unix_nanos(*options.start_time) : now_unix_nanos();
+  d.end_unix_nano = 0;
+  d.dropped_attributes_count = 0;
+  if (!d.events.empty()) d.events.clear();
+  d.dropped_events_count = 0;
+  if (!d.links.empty()) d.links.clear();
+  d.dropped_links_count = 0;
+  d.status_code = StatusCode::kUnset;
+  if (!d.status_description.empty()) d.status_description.clear();
+  if (d.attributes.capacity() == 0) {  // a new record (or one whose data was moved away)
+    d.attributes.reserve(std::min(
+        limits.attribute_count_limit,
+        std::max(kInitialAttributeCapacity,
+                 options.attributes.size() + sampler_attributes.size())));
+  }
   if (!options.attributes.empty() || !sampler_attributes.empty()) {
     for (auto* list : {&options.attributes, &sampler_attributes}) {
       for (auto& a : *list) {
-        data_.dropped_attributes_count +=
-            put_attribute(data_.attributes, a.key, std::move(a.value),
+        d.dropped_attributes_count +=
+            put_attribute(d.attributes, attribute_count_, a.key, std::move(a.value),
                           limits.attribute_count_limit, limits.attribute_value_length_limit);
       }
     }
-    if (data_.dropped_attributes_count) report_limit("attributes");
+    if (d.dropped_attributes_count) report_limit("attributes");
   }
   for (auto& l : options.links) add_link_locked(l.context, std::move(l.attributes));
+}
+
+SdkSpan::~SdkSpan() {
+  // Before the record goes back to the pool (record_'s deleter): drop what must not be kept.
+  SpanData& d = data_;
+  if (d.resource) d.resource.reset();
+  if (d.scope) d.scope.reset();
+  if (d.attributes.capacity() > kMaxPooledAttributes) Attributes().swap(d.attributes);
+  if (d.events.capacity() != 0) std::vector<EventData>().swap(d.events);
+  if (d.links.capacity() != 0) std::vector<LinkData>().swap(d.links);
 }
 
 void SdkSpan::do_set_attribute(std::string_view key, AttributeValue value) {
   std::lock_guard lock(mu_);
   if (ended_.load(std::memory_order_relaxed)) return;
   const SpanLimits& limits = shared_->limits;
-  if (put_attribute(data_.attributes, key, std::move(value), limits.attribute_count_limit,
-                    limits.attribute_value_length_limit)) {
+  if (put_attribute(data_.attributes, attribute_count_, key, std::move(value),
+                    limits.attribute_count_limit, limits.attribute_value_length_limit)) {
     ++data_.dropped_attributes_count;
     report_limit("attributes");
   }
@@ -213,6 +271,9 @@ void SdkSpan::end(std::optional<Timestamp> end_time) {
     data_.end_unix_nano = end_ns;
   }
   // From here on this thread owns data_ exclusively (every mutator checks ended_ under mu_).
+  if (data_.attributes.size() > attribute_count_) {  // entries left over from an earlier span
+    data_.attributes.erase(data_.attributes.begin() + attribute_count_, data_.attributes.end());
+  }
   if (context_.trace_state().empty()) {  // the common case: no out-of-line vector copy
     data_.context = SpanContext(context_.trace_id(), context_.span_id(), context_.trace_flags(),
                                 context_.is_remote());

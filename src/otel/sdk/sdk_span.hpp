@@ -1,16 +1,31 @@
-// The SDK's recording span. Holds the SpanData under construction; end() moves it to the
+// The SDK's recording span. Fills a SpanData under construction; end() hands it to the
 // processors.
+//
+// The SpanData lives in a SpanRecord taken from a per-thread pool and given back when the span
+// object is destroyed. A record keeps its buffers between spans: its name string, and its
+// attribute list WITH the keys and values of an earlier span, overwritten in place (spans from
+// the same code set the same keys in the same order, so a key usually needs no copy at all).
+// The batch processor swaps a finished span's data with an exported one instead of destroying
+// either, so the exported span's buffers come back to the record.
 //
 // Thread-safety: every mutation takes a spin lock; context() is immutable.
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 
 #include "kiq/otel/tracer.hpp"
+#include "otel/internal/recycling.hpp"
 #include "otel/internal/spin_lock.hpp"
 #include "otel/sdk/provider_state.hpp"
 
 namespace kiq::otel::sdk {
+
+struct SpanRecord {
+  SpanData data;
+  SpanRecord* pool_next = nullptr;  // ObjectPool link
+};
+using SpanRecordPool = internal::ObjectPool<SpanRecord, 64>;
 
 class SdkSpan final : public Span {
  public:
@@ -19,6 +34,7 @@ class SdkSpan final : public Span {
           const std::shared_ptr<const InstrumentationScope>& scope, SpanContext&& context,
           const SpanContext& parent, std::string_view name, StartSpanOptions& options,
           Attributes&& sampler_attributes);
+  ~SdkSpan() override;
 
   void add_event(std::string_view name, Attributes attributes,
                  std::optional<Timestamp> timestamp) override;
@@ -40,7 +56,11 @@ class SdkSpan final : public Span {
   const SpanContext context_;
   internal::SpinLock mu_;
   std::atomic<bool> ended_{false};
-  SpanData data_;  // guarded by mu_ until ended_, then moved out; resource/scope set at end
+  // The first attribute_count_ entries of data_.attributes are this span's; entries after them
+  // are left over from an earlier span (reused by the next set, cut off at end()).
+  std::uint32_t attribute_count_ = 0;  // guarded by mu_
+  const SpanRecordPool::Ptr record_;
+  SpanData& data_;  // record_->data; guarded by mu_ until ended_, then handed to processors
 };
 
 }  // namespace kiq::otel::sdk

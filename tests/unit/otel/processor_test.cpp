@@ -245,3 +245,102 @@ TEST(Bsp, AbsurdQueueSizeIsClampedNotThrown) {
 
 }  // namespace
 }  // namespace kiq::otel::sdk
+
+namespace kiq::otel::sdk {
+namespace {
+
+// Span records and BSP slots are reused with an earlier span's data in them (buffers, keys):
+// nothing of one span may show up in another, whatever their shapes.
+TEST(Bsp, ReusedSpanDataCarriesNothingOver) {
+  auto exporter = std::make_shared<InMemorySpanExporter>();
+  auto bsp = std::make_shared<BatchSpanProcessor>(
+      exporter, BatchSpanProcessorOptions{.max_queue_size = 4, .schedule_delay = 1h});
+  TracerProvider provider({.processors = {bsp}});
+  auto tracer = provider.get_tracer("t");
+  const std::string long_value(100, 'v');  // not a small string: a heap buffer to reuse
+  for (int i = 0; i < 60; ++i) {
+    switch (i % 4) {
+      case 0: {
+        auto span = tracer->start_span("full");
+        span->set_attribute("a.int", 1);
+        span->set_attribute("b.value.with.a.longer.key", long_value);
+        span->set_attribute("c.bool", true);
+        span->add_event("e", {{"ek", "ev"}});
+        span->set_status(StatusCode::kError, "boom");
+        span->end();
+        break;
+      }
+      case 1: {  // the same key with other types, set twice; fewer attributes
+        auto span = tracer->start_span("other");
+        span->set_attribute("b.value.with.a.longer.key", 2);
+        span->set_attribute("b.value.with.a.longer.key", "short");
+        span->end();
+        break;
+      }
+      case 2: {
+        auto span = tracer->start_span("empty");
+        span->end();
+        break;
+      }
+      default: {  // different keys in the first positions; attributes given at start
+        StartSpanOptions options;
+        options.attributes = {{"z", 3.5}};
+        auto parent = tracer->start_span("parent-not-exported");
+        options.parent = Context().with_span(parent);
+        auto span = tracer->start_span("child", std::move(options));
+        span->set_attribute("a.int", std::vector<std::int64_t>{1, 2});
+        span->end();
+        break;
+      }
+    }
+    if (i % 3 == 2) ASSERT_TRUE(provider.force_flush(30s));
+  }
+  ASSERT_TRUE(provider.force_flush(30s));
+  const auto spans = exporter->finished_spans();
+  ASSERT_EQ(spans.size(), 60u);
+  for (const auto& s : spans) {
+    SCOPED_TRACE(s.name);
+    EXPECT_EQ(s.end_unix_nano >= s.start_unix_nano, true);
+    if (s.name == "full") {
+      ASSERT_EQ(s.attributes.size(), 3u);
+      EXPECT_EQ(s.attributes[0].key, "a.int");
+      EXPECT_EQ(s.attributes[0].value, AttributeValue(std::int64_t{1}));
+      EXPECT_EQ(s.attributes[1].key, "b.value.with.a.longer.key");
+      EXPECT_EQ(s.attributes[1].value, AttributeValue(long_value));
+      EXPECT_EQ(s.attributes[2].key, "c.bool");
+      EXPECT_EQ(s.attributes[2].value, AttributeValue(true));
+      ASSERT_EQ(s.events.size(), 1u);
+      EXPECT_EQ(s.events[0].name, "e");
+      EXPECT_EQ(s.status_code, StatusCode::kError);
+      EXPECT_EQ(s.status_description, "boom");
+      EXPECT_FALSE(s.has_parent());
+    } else if (s.name == "other") {
+      ASSERT_EQ(s.attributes.size(), 1u);
+      EXPECT_EQ(s.attributes[0].key, "b.value.with.a.longer.key");
+      EXPECT_EQ(s.attributes[0].value, AttributeValue("short"));
+    } else if (s.name == "empty" || s.name == "parent-not-exported") {
+      EXPECT_TRUE(s.attributes.empty());
+    } else {
+      ASSERT_EQ(s.name, "child");
+      ASSERT_EQ(s.attributes.size(), 2u);
+      EXPECT_EQ(s.attributes[0].key, "z");
+      EXPECT_EQ(s.attributes[0].value, AttributeValue(3.5));
+      EXPECT_EQ(s.attributes[1].key, "a.int");
+      EXPECT_EQ(s.attributes[1].value, AttributeValue(std::vector<std::int64_t>{1, 2}));
+      EXPECT_TRUE(s.has_parent());
+    }
+    if (s.name != "full") {
+      EXPECT_TRUE(s.events.empty());
+      EXPECT_EQ(s.status_code, StatusCode::kUnset);
+      EXPECT_TRUE(s.status_description.empty());
+    }
+    if (s.name != "child") EXPECT_FALSE(s.has_parent());
+    EXPECT_EQ(s.dropped_attributes_count, 0u);
+    ASSERT_TRUE(s.resource);
+    ASSERT_TRUE(s.scope);
+    EXPECT_EQ(s.scope->name, "t");
+  }
+}
+
+}  // namespace
+}  // namespace kiq::otel::sdk

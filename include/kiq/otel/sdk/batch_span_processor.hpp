@@ -8,9 +8,10 @@
 // concurrent. export_timeout is handed to the exporter's force_flush; export_spans() itself must
 // bound its own time (SpanExporter contract).
 //
-// Memory: exported spans stay in their queue slots until a new span replaces them (so their
-// buffers are freed by the thread that ends spans, not by the export thread): up to
-// 2 x max_queue_size finished spans are retained until shutdown.
+// Memory: exported spans stay in their queue slots until a new span is swapped in (their
+// buffers then go back to the ending thread for reuse, never freed by the export thread): up to
+// 2 x max_queue_size finished spans are retained until shutdown. on_end()/on_end_from() leave
+// the given SpanData holding such an exported span's contents (or empty).
 //
 // Thread-safety: thread-safe.
 #pragma once
