@@ -18,6 +18,7 @@
 
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -96,7 +97,10 @@ class Client {
   std::optional<std::string> push(Json item, PushOrigin origin = PushOrigin::kClient);
 
   // Many jobs of one class: a fresh jid each; `at` (optional) schedules them all. Chunked by
-  // batch_size with one store call per chunk. Returns the jids actually pushed.
+  // batch_size with one store call per chunk (one created_at/enqueued_at per chunk, as
+  // Sidekiq's raw_push). Throws std::invalid_argument before pushing anything if an element of
+  // args is not an array. Without client middleware the job text is written directly (no Json
+  // object per job). Returns the jids actually pushed.
   std::vector<std::string> push_bulk(std::string_view job_class, const std::vector<Json>& args,
                                      std::optional<double> at = std::nullopt,
                                      std::size_t batch_size = kDefaultBatchSize);
@@ -118,6 +122,12 @@ class Client {
   std::optional<std::string> push_with(std::string_view job_class, const PushOptions& overrides,
                                        Json args);
   std::optional<std::string> push_normalized(Json item, PushOrigin origin);
+  // push_bulk's two ways to write one chunk; `base` is the chunk's normalized hash.
+  void push_chunk_text(Json base, std::span<const Json> chunk, std::optional<double> run_at,
+                       double now, std::vector<std::string>& jids);
+  void push_chunk_through_middleware(const Json& base, std::span<const Json> chunk,
+                                     std::optional<double> run_at, double now,
+                                     std::vector<std::string>& jids);
 
   std::shared_ptr<Store> store_;
   ClientChain middleware_;
