@@ -53,27 +53,28 @@ class Span {
   virtual ~Span() = default;
 
   // Attributes. Overloads make `set_attribute("user.id", 42)` (int64) and
-  // `set_attribute("x", "literal")` (string) work; any integer becomes int64.
+  // `set_attribute("x", "literal")` (string) work; any integer becomes int64. Scalars and
+  // string views reach the span without an AttributeValue (or std::string) temporary.
   void set_attribute(std::string_view key, AttributeValue value) {
     do_set_attribute(key, std::move(value));
   }
-  void set_attribute(std::string_view key, bool v) { do_set_attribute(key, AttributeValue(v)); }
-  void set_attribute(std::string_view key, double v) { do_set_attribute(key, AttributeValue(v)); }
-  // Strings are built in place inside the value (no temporary string to move).
-  static_assert(std::is_same_v<std::variant_alternative_t<3, AttributeValue>, std::string>);
-  void set_attribute(std::string_view key, const char* v) {
-    do_set_attribute(key, AttributeValue(std::in_place_index<3>, v));
+  void set_attribute(std::string_view key, bool v) { do_set_bool_attribute(key, v); }
+  void set_attribute(std::string_view key, double v) { do_set_double_attribute(key, v); }
+  void set_attribute(std::string_view key, const char* v) {  // null: the empty string
+    do_set_string_attribute(key, v ? std::string_view(v) : std::string_view());
   }
   void set_attribute(std::string_view key, std::string_view v) {
-    do_set_attribute(key, AttributeValue(std::in_place_index<3>, v));
+    do_set_string_attribute(key, v);
   }
+  // A moved-in string keeps its buffer (no copy).
+  static_assert(std::is_same_v<std::variant_alternative_t<3, AttributeValue>, std::string>);
   void set_attribute(std::string_view key, std::string v) {
     do_set_attribute(key, AttributeValue(std::in_place_index<3>, std::move(v)));
   }
   template <std::integral T>
     requires(!std::same_as<T, bool>)
   void set_attribute(std::string_view key, T v) {
-    do_set_attribute(key, AttributeValue(static_cast<std::int64_t>(v)));
+    do_set_int_attribute(key, static_cast<std::int64_t>(v));
   }
   void set_attributes(Attributes attributes) {
     for (auto& a : attributes) do_set_attribute(a.key, std::move(a.value));
@@ -101,6 +102,20 @@ class Span {
 
  protected:
   virtual void do_set_attribute(std::string_view key, AttributeValue value) = 0;
+  // Typed entry points of set_attribute; by default they build an AttributeValue. A span
+  // overrides them to store the value without one (they are the hot calls).
+  virtual void do_set_bool_attribute(std::string_view key, bool v) {
+    do_set_attribute(key, AttributeValue(v));
+  }
+  virtual void do_set_int_attribute(std::string_view key, std::int64_t v) {
+    do_set_attribute(key, AttributeValue(v));
+  }
+  virtual void do_set_double_attribute(std::string_view key, double v) {
+    do_set_attribute(key, AttributeValue(v));
+  }
+  virtual void do_set_string_attribute(std::string_view key, std::string_view v) {
+    do_set_attribute(key, AttributeValue(std::in_place_index<3>, v));
+  }
 };
 
 using SpanPtr = std::shared_ptr<Span>;

@@ -7,18 +7,7 @@
 
 namespace kiq::otel {
 
-// Word-wise generation and zero check: ids are made twice per span start.
-TraceId TraceId::random() {
-  std::uint64_t hi, lo;
-  do {
-    hi = internal::random_u64();
-    lo = internal::random_u64();
-  } while ((hi | lo) == 0);
-  std::array<std::uint8_t, kSize> b;
-  std::memcpy(b.data(), &hi, 8);
-  std::memcpy(b.data() + 8, &lo, 8);
-  return TraceId(b);
-}
+TraceId TraceId::random() { return internal::random_trace_id(); }
 
 std::optional<TraceId> TraceId::from_hex(std::string_view hex) {
   std::array<std::uint8_t, kSize> b;
@@ -36,15 +25,7 @@ std::string TraceId::to_hex() const {
   return s;
 }
 
-SpanId SpanId::random() {
-  std::uint64_t v;
-  do {
-    v = internal::random_u64();
-  } while (v == 0);
-  std::array<std::uint8_t, kSize> b;
-  std::memcpy(b.data(), &v, 8);
-  return SpanId(b);
-}
+SpanId SpanId::random() { return internal::random_span_id(); }
 
 std::optional<SpanId> SpanId::from_hex(std::string_view hex) {
   std::array<std::uint8_t, kSize> b;

@@ -25,6 +25,10 @@ class NonRecordingSpan final : public Span {
 
  protected:
   void do_set_attribute(std::string_view, AttributeValue) override {}
+  void do_set_bool_attribute(std::string_view, bool) override {}
+  void do_set_int_attribute(std::string_view, std::int64_t) override {}
+  void do_set_double_attribute(std::string_view, double) override {}
+  void do_set_string_attribute(std::string_view, std::string_view) override {}
 
  private:
   const SpanContext context_;

@@ -6,7 +6,11 @@
 // Thread-safety: each thread has its own generator.
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <cstring>
+
+#include "kiq/otel/ids.hpp"
 
 namespace kiq::otel::internal {
 
@@ -35,6 +39,29 @@ inline std::uint64_t random_u64() {
   s[2] ^= t;
   s[3] = rotl(s[3], 45);
   return result;
+}
+
+// Random valid (never all-zero) ids; inline for the span start path.
+inline TraceId random_trace_id() {
+  std::uint64_t hi, lo;
+  do {
+    hi = random_u64();
+    lo = random_u64();
+  } while ((hi | lo) == 0);
+  std::array<std::uint8_t, TraceId::kSize> b;
+  std::memcpy(b.data(), &hi, 8);
+  std::memcpy(b.data() + 8, &lo, 8);
+  return TraceId(b);
+}
+
+inline SpanId random_span_id() {
+  std::uint64_t v;
+  do {
+    v = random_u64();
+  } while (v == 0);
+  std::array<std::uint8_t, SpanId::kSize> b;
+  std::memcpy(b.data(), &v, 8);
+  return SpanId(b);
 }
 
 }  // namespace kiq::otel::internal

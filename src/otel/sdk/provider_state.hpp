@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "kiq/otel/sdk/tracer_provider.hpp"
+#include "otel/internal/random.hpp"
 
 namespace kiq::otel::sdk {
 
@@ -30,8 +31,12 @@ struct TracerProvider::Shared {
   // the addresses that tracers and spans hold stable).
   std::deque<std::shared_ptr<const InstrumentationScope>> scopes;
 
-  TraceId new_trace_id() const { return id_generator ? id_generator->new_trace_id() : TraceId::random(); }
-  SpanId new_span_id() const { return id_generator ? id_generator->new_span_id() : SpanId::random(); }
+  TraceId new_trace_id() const {
+    return id_generator ? id_generator->new_trace_id() : internal::random_trace_id();
+  }
+  SpanId new_span_id() const {
+    return id_generator ? id_generator->new_span_id() : internal::random_span_id();
+  }
 };
 
 }  // namespace kiq::otel::sdk

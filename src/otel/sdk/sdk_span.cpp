@@ -4,6 +4,7 @@
 #include <mutex>
 
 #include "otel/internal/log.hpp"
+#include "otel/internal/text.hpp"
 
 namespace kiq::otel::sdk {
 namespace {
@@ -11,11 +12,17 @@ namespace {
 constexpr std::size_t kInitialAttributeCapacity = 8;  // one allocation for typical spans
 
 // Cuts a string to at most `limit` bytes without splitting a UTF-8 sequence.
+std::size_t cut_length(std::string_view s, std::size_t limit);
 void truncate_string(std::string& s, std::size_t limit) {
-  if (s.size() <= limit) return;
+  if (s.size() > limit) s.resize(cut_length(s, limit));
+}
+
+// The length of `s` cut to at most `limit` bytes without splitting a UTF-8 sequence.
+std::size_t cut_length(std::string_view s, std::size_t limit) {
+  if (s.size() <= limit) return s.size();
   std::size_t cut = limit;
   while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xc0) == 0x80) --cut;
-  s.resize(cut);
+  return cut;
 }
 
 void truncate_value(AttributeValue& v, std::size_t limit) {
@@ -49,60 +56,67 @@ void truncate_value(AttributeValue& v, std::size_t limit) {
   }
 }
 
-// a == b for attribute keys. Keys are short (typically 8-30 bytes): compared with word loads
-// (the last word overlapping) instead of a memcmp call; loads never leave [data, data + size).
-bool same_key(std::string_view a, std::string_view b) {
-  const std::size_t n = a.size();
-  if (n != b.size()) return false;
-  const char* pa = a.data();
-  const char* pb = b.data();
-  auto word = [](const char* p) {
-    std::uint64_t w;
-    std::memcpy(&w, p, 8);
-    return w;
-  };
-  if (n >= 8) {
-    for (std::size_t off = 0; off + 8 < n; off += 8) {
-      if (word(pa + off) != word(pb + off)) return false;
-    }
-    return word(pa + n - 8) == word(pb + n - 8);
+using internal::equal_short;
+
+// Stores a scalar of alternative I into `to` (in place when it already holds one).
+template <std::size_t I, class T>
+[[gnu::always_inline]] inline void store_scalar(AttributeValue& to, T v) {
+  if (auto* p = std::get_if<I>(&to)) {
+    *p = v;
+  } else {
+    to.emplace<I>(v);
   }
-  for (std::size_t i = 0; i < n; ++i) {
-    if (pa[i] != pb[i]) return false;
-  }
-  return true;
 }
 
-// Sets key=value in the first `count` entries of `attrs` under the limits; entries past `count`
-// are left over from an earlier span and are overwritten in place (usually with the same key:
-// no key copy). Returns true when the attribute was dropped because the count limit was reached
-// (an existing key is replaced, never dropped).
-// Inlined: it is most of set_attribute, the hottest call of instrumented code.
+// Stores a string into `to`, reusing its buffer when it already holds a string (values repeat
+// too: a reused entry often holds the very same value, e.g. a queue or job class name).
+[[gnu::always_inline]] inline void store_string(AttributeValue& to, std::string_view v) {
+  if (auto* p = std::get_if<3>(&to)) {
+    internal::assign_if_different(*p, v);
+  } else {
+    to.emplace<3>(v);
+  }
+}
+
+// Sets `key` in the first `count` entries of `attrs` under the count limit, the value being
+// written by write(AttributeValue&); entries past `count` are left over from an earlier span
+// and are overwritten in place (usually with the same key: no key copy). Returns true when the
+// attribute was dropped because the count limit was reached (an existing key is replaced,
+// never dropped). Inlined: it is most of set_attribute, the hottest call of instrumented code.
+template <class Write>
 [[gnu::always_inline]] inline bool put_attribute(Attributes& attrs, std::uint32_t& count,
-                                                 std::string_view key, AttributeValue&& value,
-                                                 std::size_t count_limit,
-                                                 std::size_t length_limit) {
+                                                 std::string_view key, std::size_t count_limit,
+                                                 Write&& write) {
   if (key.empty()) return false;  // invalid key: ignored, not counted
-  if (value.index() > 2) truncate_value(value, length_limit);  // strings and arrays only
   Attribute* const live = attrs.data();
   for (std::uint32_t i = 0; i < count; ++i) {
-    if (same_key(live[i].key, key)) {
-      move_value(live[i].value, std::move(value));
+    if (equal_short(live[i].key, key)) {
+      write(live[i].value);
       return false;
     }
   }
   if (count >= count_limit) return true;
   if (count < attrs.size()) {
     Attribute& reused = live[count];
-    if (!same_key(reused.key, key)) reused.key.assign(key.data(), key.size());
-    move_value(reused.value, std::move(value));
+    internal::assign_if_different(reused.key, key);
+    write(reused.value);
   } else {
     Attribute& added = attrs.emplace_back();  // built in place: no temporary to move
     added.key.assign(key.data(), key.size());
-    move_value(added.value, std::move(value));
+    write(added.value);
   }
   ++count;
   return false;
+}
+
+// put_attribute of a whole AttributeValue (truncated to `length_limit` first).
+[[gnu::always_inline]] inline bool put_attribute(Attributes& attrs, std::uint32_t& count,
+                                                 std::string_view key, AttributeValue&& value,
+                                                 std::size_t count_limit,
+                                                 std::size_t length_limit) {
+  if (value.index() > 2) truncate_value(value, length_limit);  // strings and arrays only
+  return put_attribute(attrs, count, key, count_limit,
+                       [&](AttributeValue& to) { move_value(to, std::move(value)); });
 }
 
 // Builds a limited attribute list; returns the number dropped.
@@ -147,7 +161,7 @@ SdkSpan::SdkSpan(std::shared_ptr<const TracerProvider::Shared> shared,
     d.parent_span_id = SpanId();
     d.parent_is_remote = false;
   }
-  d.name.assign(name);
+  internal::assign_if_different(d.name, name);  // spans from one place share a name
   d.kind = options.kind;
   d.start_unix_nano = options.start_time ? to_unix_nanos(*options.start_time) : now_unix_nanos();
   d.end_unix_nano = 0;
@@ -187,15 +201,38 @@ SdkSpan::~SdkSpan() {
   if (d.links.capacity() != 0) std::vector<LinkData>().swap(d.links);
 }
 
-void SdkSpan::do_set_attribute(std::string_view key, AttributeValue value) {
+template <class Write>
+void SdkSpan::set_attribute_with(std::string_view key, Write&& write) {
   std::lock_guard lock(mu_);
   if (ended_.load(std::memory_order_relaxed)) return;
-  const SpanLimits& limits = shared_->limits;
-  if (put_attribute(data_.attributes, attribute_count_, key, std::move(value),
-                    limits.attribute_count_limit, limits.attribute_value_length_limit)) {
+  if (put_attribute(data_.attributes, attribute_count_, key, shared_->limits.attribute_count_limit,
+                    std::forward<Write>(write))) {
     ++data_.dropped_attributes_count;
     report_limit("attributes");
   }
+}
+
+void SdkSpan::do_set_attribute(std::string_view key, AttributeValue value) {
+  const std::size_t length_limit = shared_->limits.attribute_value_length_limit;
+  if (value.index() > 2) truncate_value(value, length_limit);  // strings and arrays only
+  set_attribute_with(key, [&](AttributeValue& to) { move_value(to, std::move(value)); });
+}
+
+void SdkSpan::do_set_bool_attribute(std::string_view key, bool v) {
+  set_attribute_with(key, [v](AttributeValue& to) { store_scalar<0>(to, v); });
+}
+
+void SdkSpan::do_set_int_attribute(std::string_view key, std::int64_t v) {
+  set_attribute_with(key, [v](AttributeValue& to) { store_scalar<1>(to, v); });
+}
+
+void SdkSpan::do_set_double_attribute(std::string_view key, double v) {
+  set_attribute_with(key, [v](AttributeValue& to) { store_scalar<2>(to, v); });
+}
+
+void SdkSpan::do_set_string_attribute(std::string_view key, std::string_view v) {
+  v = v.substr(0, cut_length(v, shared_->limits.attribute_value_length_limit));
+  set_attribute_with(key, [v](AttributeValue& to) { store_string(to, v); });
 }
 
 void SdkSpan::add_event(std::string_view name, Attributes attributes,

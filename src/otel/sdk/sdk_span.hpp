@@ -47,8 +47,15 @@ class SdkSpan final : public Span {
 
  protected:
   void do_set_attribute(std::string_view key, AttributeValue value) override;
+  void do_set_bool_attribute(std::string_view key, bool v) override;
+  void do_set_int_attribute(std::string_view key, std::int64_t v) override;
+  void do_set_double_attribute(std::string_view key, double v) override;
+  void do_set_string_attribute(std::string_view key, std::string_view v) override;
 
  private:
+  // Locks, then puts `key` with write(AttributeValue&) storing the value (see sdk_span.cpp).
+  template <class Write>
+  void set_attribute_with(std::string_view key, Write&& write);
   void add_link_locked(const SpanContext& context, Attributes attributes);
 
   const std::shared_ptr<const TracerProvider::Shared> shared_;

@@ -175,6 +175,33 @@ TEST(Span, TruncationKeepsUtf8Whole) {
   EXPECT_EQ(std::get<std::string>(*find_attr(sdk.exporter->finished_spans()[0].attributes, "euro")), "");
 }
 
+// Each set_attribute overload (typed fast paths and AttributeValue) replaces a key's value,
+// whatever the previous type; truncation applies to every string path.
+TEST(Span, SetAttributeOverloadsReplaceAcrossTypes) {
+  sdk::SpanLimits limits;
+  limits.attribute_value_length_limit = 4;
+  TestSdk sdk({.limits = limits});
+  auto span = sdk.tracer->start_span("s");
+  span->set_attribute("k", 1);
+  span->set_attribute("k", "a long string");  // const char*, truncated
+  span->set_attribute("k", true);
+  span->set_attribute("k", 2.5);
+  span->set_attribute("k", std::string_view("view value"));
+  span->set_attribute("n", static_cast<const char*>(nullptr));  // no crash: the empty string
+  span->set_attribute("o", std::string("owned value"));
+  span->set_attribute("v", AttributeValue(std::vector<std::string>{"abcdef"}));
+  span->set_attribute("u", 7u);
+  span->end();
+  const auto spans = sdk.exporter->finished_spans();
+  const auto& attrs = spans[0].attributes;
+  ASSERT_EQ(attrs.size(), 5u);
+  EXPECT_EQ(*find_attr(attrs, "k"), AttributeValue(std::string("view")));
+  EXPECT_EQ(*find_attr(attrs, "n"), AttributeValue(std::string()));
+  EXPECT_EQ(*find_attr(attrs, "o"), AttributeValue(std::string("owne")));
+  EXPECT_EQ(*find_attr(attrs, "v"), AttributeValue(std::vector<std::string>{"abcd"}));
+  EXPECT_EQ(*find_attr(attrs, "u"), AttributeValue(std::int64_t{7}));
+}
+
 TEST(Span, ParentChildAndTracestate) {
   TestSdk sdk;
   SpanContext remote(TraceId::random(), SpanId::random(), TraceFlags(1), true,
