@@ -87,7 +87,7 @@ class Span {
   virtual void set_status(StatusCode code, std::string_view description = {}) = 0;
   virtual void update_name(std::string_view name) = 0;
   // Ends the span at `end_time` or now; idempotent.
-  virtual void end(std::optional<Timestamp> end_time = std::nullopt) = 0;
+  void end(std::optional<Timestamp> end_time = std::nullopt) { do_end(end_time); }
   virtual bool is_recording() const = 0;
   // Immutable for the span's life; safe to keep the reference while the span is alive.
   virtual const SpanContext& context() const = 0;
@@ -101,6 +101,9 @@ class Span {
   void record_current_exception(Attributes extra = {});
 
  protected:
+  // end(). The optional comes by reference: passed by value, every end() paid a
+  // store-forwarding stall (its flag byte was stored, then reloaded as a whole register).
+  virtual void do_end(const std::optional<Timestamp>& end_time) = 0;
   virtual void do_set_attribute(std::string_view key, AttributeValue value) = 0;
   // Typed entry points of set_attribute; by default they build an AttributeValue. A span
   // overrides them to store the value without one (they are the hot calls).

@@ -42,14 +42,35 @@ class Tracer {
   virtual ~Tracer() = default;
 
   // Never returns null. The span is not made current (use Scope or in_span for that).
-  virtual SpanPtr start_span(std::string_view name, StartSpanOptions options = {}) = 0;
+  SpanPtr start_span(std::string_view name) { return do_start_span(name, nullptr); }
+  SpanPtr start_span(std::string_view name, StartSpanOptions options) {
+    return do_start_span(name, &options);
+  }
 
   // Starts a span, makes it current while `fn` runs (fn(Span&) or fn()), ends it and returns
   // fn's result. If fn throws: records the exception (event `exception`), sets status Error
   // with "Unhandled exception of type: <demangled type>", ends the span and rethrows.
   template <class F>
   decltype(auto) in_span(std::string_view name, StartSpanOptions options, F&& fn) {
-    SpanPtr span = start_span(name, std::move(options));
+    return run_in_span(start_span(name, std::move(options)), std::forward<F>(fn));
+  }
+  template <class F>
+  decltype(auto) in_span(std::string_view name, F&& fn) {
+    return run_in_span(start_span(name), std::forward<F>(fn));
+  }
+
+ protected:
+  // start_span. `options` null means all defaults, so the common call builds no
+  // StartSpanOptions; otherwise the implementation may move from *options.
+  virtual SpanPtr do_start_span(std::string_view name, StartSpanOptions* options) = 0;
+
+ private:
+  struct EndGuard {
+    Span* span;
+    ~EndGuard() { span->end(); }
+  };
+  template <class F>
+  static decltype(auto) run_in_span(SpanPtr span, F&& fn) {
     EndGuard guard{span.get()};
     Scope scope(span);
     try {
@@ -63,16 +84,6 @@ class Tracer {
       throw;
     }
   }
-  template <class F>
-  decltype(auto) in_span(std::string_view name, F&& fn) {
-    return in_span(name, StartSpanOptions{}, std::forward<F>(fn));
-  }
-
- private:
-  struct EndGuard {
-    Span* span;
-    ~EndGuard() { span->end(); }
-  };
   // Records std::current_exception() and the Error status described above. Never throws.
   static void record_in_span_failure(Span& span) noexcept;
 };

@@ -19,11 +19,11 @@ class NonRecordingSpan final : public Span {
   void add_link(const SpanContext&, Attributes) override {}
   void set_status(StatusCode, std::string_view) override {}
   void update_name(std::string_view) override {}
-  void end(std::optional<Timestamp>) override {}
   bool is_recording() const override { return false; }
   const SpanContext& context() const override { return context_; }
 
  protected:
+  void do_end(const std::optional<Timestamp>&) override {}
   void do_set_attribute(std::string_view, AttributeValue) override {}
   void do_set_bool_attribute(std::string_view, bool) override {}
   void do_set_int_attribute(std::string_view, std::int64_t) override {}

@@ -13,12 +13,13 @@ namespace {
 // when it is already non-recording, so starting a span costs no allocation in the common cases.
 class NoopTracer final : public Tracer {
  public:
-  SpanPtr start_span(std::string_view, StartSpanOptions options) override {
-    if (auto* ctx = std::get_if<Context>(&options.parent)) return from_context(*ctx);
-    if (auto* sc = std::get_if<SpanContext>(&options.parent)) {
+  SpanPtr do_start_span(std::string_view, StartSpanOptions* options) override {
+    if (!options) return from_context(current_context());
+    if (auto* ctx = std::get_if<Context>(&options->parent)) return from_context(*ctx);
+    if (auto* sc = std::get_if<SpanContext>(&options->parent)) {
       return sc->valid() ? make_non_recording_span(*sc) : invalid_span();
     }
-    if (std::holds_alternative<Root>(options.parent)) return invalid_span();
+    if (std::holds_alternative<Root>(options->parent)) return invalid_span();
     return from_context(current_context());
   }
 

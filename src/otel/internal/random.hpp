@@ -1,7 +1,8 @@
-// Fast per-thread pseudo-random numbers for trace/span ids: xoshiro256** seeded by splitmix64
-// from std::random_device once per thread. Not cryptographic (ids need uniqueness, not secrecy).
-// random_u64() is inline: ids are made three words at a time on every span start, and an
-// out-of-line call plus a TLS lookup per word cost more than the generator itself.
+// Fast per-thread pseudo-random numbers for trace/span ids: splitmix64 (one 64-bit word of
+// state, period 2^64, passes BigCrush), seeded from std::random_device once per thread. Not
+// cryptographic (ids need uniqueness, not secrecy). Inline: ids are made three words at a time
+// on every span start, and an out-of-line call plus a TLS lookup per word cost more than the
+// generator itself.
 //
 // Thread-safety: each thread has its own generator.
 #pragma once
@@ -14,31 +15,24 @@
 
 namespace kiq::otel::internal {
 
-// xoshiro256** state. Plain data with constant initialization, so the thread_local needs no
-// per-access init guard or TLS wrapper call; seeded lazily on a thread's first id.
-struct Xoshiro256 {
-  std::uint64_t s[4];
+// Plain data with constant initialization, so the thread_local needs no per-access init guard
+// or TLS wrapper call; seeded lazily on a thread's first id.
+struct RandomState {
+  std::uint64_t x;
   bool seeded;
 };
-extern thread_local constinit Xoshiro256 t_random;
+extern thread_local constinit RandomState t_random;
 
 // Seeds `g` (this thread's generator) from std::random_device.
-[[gnu::noinline]] void seed_random(Xoshiro256& g);
+[[gnu::noinline]] void seed_random(RandomState& g);
 
 inline std::uint64_t random_u64() {
-  Xoshiro256& g = t_random;
+  RandomState& g = t_random;
   if (!g.seeded) [[unlikely]] seed_random(g);
-  auto rotl = [](std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); };
-  std::uint64_t* s = g.s;
-  const std::uint64_t result = rotl(s[1] * 5, 7) * 9;
-  const std::uint64_t t = s[1] << 17;
-  s[2] ^= s[0];
-  s[3] ^= s[1];
-  s[1] ^= s[2];
-  s[0] ^= s[3];
-  s[2] ^= t;
-  s[3] = rotl(s[3], 45);
-  return result;
+  std::uint64_t z = (g.x += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
 }
 
 // Random valid (never all-zero) ids; inline for the span start path.

@@ -47,6 +47,12 @@ inline bool equal_short(std::string_view a, std::string_view b) {
     }
     return word(pa + n - 8) == word(pb + n - 8);
   }
+  auto half = [](const char* p) {
+    std::uint32_t w;
+    std::memcpy(&w, p, 4);
+    return w;
+  };
+  if (n >= 4) return half(pa) == half(pb) && half(pa + n - 4) == half(pb + n - 4);
   for (std::size_t i = 0; i < n; ++i) {
     if (pa[i] != pb[i]) return false;
   }

@@ -143,7 +143,7 @@ void report_limit(const char* what) {
 
 SdkSpan::SdkSpan(std::shared_ptr<const TracerProvider::Shared> shared,
                  const std::shared_ptr<const InstrumentationScope>& scope, SpanContext&& context,
-                 const SpanContext& parent, std::string_view name, StartSpanOptions& options,
+                 const SpanContext& parent, std::string_view name, StartSpanOptions* options,
                  Attributes&& sampler_attributes)
     : shared_(std::move(shared)),
       scope_(scope),
@@ -162,8 +162,9 @@ SdkSpan::SdkSpan(std::shared_ptr<const TracerProvider::Shared> shared,
     d.parent_is_remote = false;
   }
   internal::assign_if_different(d.name, name);  // spans from one place share a name
-  d.kind = options.kind;
-  d.start_unix_nano = options.start_time ? to_unix_nanos(*options.start_time) : now_unix_nanos();
+  d.kind = options ? options->kind : SpanKind::kInternal;
+  d.start_unix_nano = options && options->start_time ? to_unix_nanos(*options->start_time)
+                                                    : now_unix_nanos();
   d.end_unix_nano = 0;
   d.dropped_attributes_count = 0;
   if (!d.events.empty()) d.events.clear();
@@ -172,23 +173,27 @@ SdkSpan::SdkSpan(std::shared_ptr<const TracerProvider::Shared> shared,
   d.dropped_links_count = 0;
   d.status_code = StatusCode::kUnset;
   if (!d.status_description.empty()) d.status_description.clear();
+  const std::size_t given =
+      (options ? options->attributes.size() : 0) + sampler_attributes.size();
   if (d.attributes.capacity() == 0) {  // a new record (or one whose data was moved away)
-    d.attributes.reserve(std::min(
-        limits.attribute_count_limit,
-        std::max(kInitialAttributeCapacity,
-                 options.attributes.size() + sampler_attributes.size())));
+    d.attributes.reserve(
+        std::min(limits.attribute_count_limit, std::max(kInitialAttributeCapacity, given)));
   }
-  if (!options.attributes.empty() || !sampler_attributes.empty()) {
-    for (auto* list : {&options.attributes, &sampler_attributes}) {
-      for (auto& a : *list) {
+  if (given != 0) {
+    auto put_all = [&](Attributes& list) {
+      for (auto& a : list) {
         d.dropped_attributes_count +=
             put_attribute(d.attributes, attribute_count_, a.key, std::move(a.value),
                           limits.attribute_count_limit, limits.attribute_value_length_limit);
       }
-    }
+    };
+    if (options) put_all(options->attributes);
+    put_all(sampler_attributes);
     if (d.dropped_attributes_count) report_limit("attributes");
   }
-  for (auto& l : options.links) add_link_locked(l.context, std::move(l.attributes));
+  if (options) {
+    for (auto& l : options->links) add_link_locked(l.context, std::move(l.attributes));
+  }
 }
 
 SdkSpan::~SdkSpan() {
@@ -296,7 +301,7 @@ void SdkSpan::update_name(std::string_view name) {
   data_.name.assign(name);
 }
 
-void SdkSpan::end(std::optional<Timestamp> end_time) {
+void SdkSpan::do_end(const std::optional<Timestamp>& end_time) {
   std::uint64_t end_ns = end_time ? to_unix_nanos(*end_time) : now_unix_nanos();
   {
     std::lock_guard lock(mu_);

@@ -32,8 +32,8 @@ class SdkSpan final : public Span {
   // `scope` must be an element of shared->scopes (it lives as long as *shared).
   SdkSpan(std::shared_ptr<const TracerProvider::Shared> shared,
           const std::shared_ptr<const InstrumentationScope>& scope, SpanContext&& context,
-          const SpanContext& parent, std::string_view name, StartSpanOptions& options,
-          Attributes&& sampler_attributes);
+          const SpanContext& parent, std::string_view name, StartSpanOptions* options,
+          Attributes&& sampler_attributes);  // options null: the defaults
   ~SdkSpan() override;
 
   void add_event(std::string_view name, Attributes attributes,
@@ -41,11 +41,11 @@ class SdkSpan final : public Span {
   void add_link(const SpanContext& context, Attributes attributes) override;
   void set_status(StatusCode code, std::string_view description) override;
   void update_name(std::string_view name) override;
-  void end(std::optional<Timestamp> end_time) override;
   bool is_recording() const override { return !ended_.load(std::memory_order_acquire); }
   const SpanContext& context() const override { return context_; }
 
  protected:
+  void do_end(const std::optional<Timestamp>& end_time) override;
   void do_set_attribute(std::string_view key, AttributeValue value) override;
   void do_set_bool_attribute(std::string_view key, bool v) override;
   void do_set_int_attribute(std::string_view key, std::int64_t v) override;

@@ -22,20 +22,24 @@ class SdkTracer final : public Tracer {
             const std::shared_ptr<const InstrumentationScope>& scope)
       : shared_ptr_(std::move(shared)), shared_(*shared_ptr_), scope_(scope) {}
 
-  SpanPtr start_span(std::string_view name, StartSpanOptions options) override {
+  // `options` null: the defaults (see Tracer::do_start_span).
+  SpanPtr do_start_span(std::string_view name, StartSpanOptions* options) override {
     if (shared_.shut_down.load(std::memory_order_relaxed)) {
-      return noop_tracer()->start_span(name, std::move(options));
+      return options ? noop_tracer()->start_span(name, std::move(*options))
+                     : noop_tracer()->start_span(name);
     }
     // Resolve the parent context (no copy in the common "current context" case).
     static const Context kEmpty;
     std::optional<Context> explicit_parent;  // built only when needed
     const Context* parent_ctx;
-    if (auto* c = std::get_if<Context>(&options.parent)) {
+    if (!options) {
+      parent_ctx = &current_context();
+    } else if (auto* c = std::get_if<Context>(&options->parent)) {
       parent_ctx = c;
-    } else if (auto* sc = std::get_if<SpanContext>(&options.parent)) {
+    } else if (auto* sc = std::get_if<SpanContext>(&options->parent)) {
       explicit_parent = current_context().with_span(make_non_recording_span(*sc));
       parent_ctx = &*explicit_parent;
-    } else if (std::holds_alternative<Root>(options.parent)) {
+    } else if (std::holds_alternative<Root>(options->parent)) {
       parent_ctx = &kEmpty;
     } else {
       parent_ctx = &current_context();
@@ -57,10 +61,16 @@ class SdkTracer final : public Tracer {
         result.decision = !parent.valid() || parent.sampled() ? SamplingDecision::kRecordAndSample
                                                               : SamplingDecision::kDrop;
         break;
-      case TracerProvider::Shared::SamplerKind::kOther:
-        result = shared_.sampler->should_sample(parent, trace_id, name, options.kind,
-                                                options.attributes, options.links);
+      case TracerProvider::Shared::SamplerKind::kOther: {
+        static const Attributes kNoAttributes;
+        static const std::vector<Link> kNoLinks;
+        result = options ? shared_.sampler->should_sample(parent, trace_id, name, options->kind,
+                                                          options->attributes, options->links)
+                         : shared_.sampler->should_sample(parent, trace_id, name,
+                                                          SpanKind::kInternal, kNoAttributes,
+                                                          kNoLinks);
         break;
+      }
     }
     SpanId span_id = shared_.new_span_id();
     TraceFlags flags(result.decision == SamplingDecision::kRecordAndSample ? TraceFlags::kSampled
