@@ -344,3 +344,51 @@ TEST(Bsp, ReusedSpanDataCarriesNothingOver) {
 
 }  // namespace
 }  // namespace kiq::otel::sdk
+
+namespace kiq::otel::sdk {
+namespace {
+
+// Spans (and their pooled records) cross threads: started on one thread, mutated from several
+// at once, ended and released on others. Every attribute must arrive, nothing may race (TSan).
+TEST(Bsp, SpansSharedAcrossThreadsKeepEveryAttribute) {
+  auto exporter = std::make_shared<InMemorySpanExporter>();
+  auto bsp = std::make_shared<BatchSpanProcessor>(
+      exporter, BatchSpanProcessorOptions{.max_queue_size = 4096, .schedule_delay = 1h});
+  TracerProvider provider({.processors = {bsp}});
+  auto tracer = provider.get_tracer("t");
+  constexpr int kSpans = 40, kWriters = 3, kKeys = 10;
+  for (int i = 0; i < kSpans; ++i) {
+    SpanPtr span;
+    std::thread([&] { span = tracer->start_span("shared"); }).join();
+    std::vector<std::thread> writers;
+    for (int w = 0; w < kWriters; ++w) {
+      writers.emplace_back([&span, w] {
+        for (int k = 0; k < kKeys; ++k) {
+          span->set_attribute("w" + std::to_string(w) + ".k" + std::to_string(k), k);
+          span->set_attribute("common", w);  // same key from every thread: one entry
+        }
+      });
+    }
+    for (auto& t : writers) t.join();
+    std::thread([&] { span->end(); }).join();
+    std::thread([s = std::move(span)]() mutable { s.reset(); }).join();
+    // This thread's own spans reuse records that came back from other threads.
+    auto local = tracer->start_span("local");
+    local->set_attribute("only", true);
+    local->end();
+  }
+  ASSERT_TRUE(provider.force_flush(30s));
+  const auto spans = exporter->finished_spans();
+  ASSERT_EQ(spans.size(), 2u * kSpans);
+  for (const auto& s : spans) {
+    if (s.name == "local") {
+      ASSERT_EQ(s.attributes.size(), 1u);
+      EXPECT_EQ(s.attributes[0].key, "only");
+    } else {
+      EXPECT_EQ(s.attributes.size(), std::size_t{kWriters * kKeys + 1});
+    }
+  }
+}
+
+}  // namespace
+}  // namespace kiq::otel::sdk
