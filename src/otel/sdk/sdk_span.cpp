@@ -11,18 +11,17 @@ namespace {
 
 constexpr std::size_t kInitialAttributeCapacity = 8;  // one allocation for typical spans
 
-// Cuts a string to at most `limit` bytes without splitting a UTF-8 sequence.
-std::size_t cut_length(std::string_view s, std::size_t limit);
-void truncate_string(std::string& s, std::size_t limit) {
-  if (s.size() > limit) s.resize(cut_length(s, limit));
-}
-
 // The length of `s` cut to at most `limit` bytes without splitting a UTF-8 sequence.
 std::size_t cut_length(std::string_view s, std::size_t limit) {
   if (s.size() <= limit) return s.size();
   std::size_t cut = limit;
   while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xc0) == 0x80) --cut;
   return cut;
+}
+
+// Cuts a string to at most `limit` bytes without splitting a UTF-8 sequence.
+void truncate_string(std::string& s, std::size_t limit) {
+  if (s.size() > limit) s.resize(cut_length(s, limit));
 }
 
 void truncate_value(AttributeValue& v, std::size_t limit) {

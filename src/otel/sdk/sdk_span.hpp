@@ -7,6 +7,8 @@
 // the same code set the same keys in the same order, so a key usually needs no copy at all).
 // The batch processor swaps a finished span's data with an exported one instead of destroying
 // either, so the exported span's buffers come back to the record.
+// Memory: a thread pools up to 64 records; a pooled record keeps at most 32 attribute entries
+// (keys and values of an earlier span) and no events, links, resource or scope.
 //
 // Thread-safety: every mutation takes a spin lock; context() is immutable.
 #pragma once
