@@ -1,7 +1,10 @@
 // `kiq server`: runs a kiq::Server until SIGTERM/SIGINT (graceful stop within --timeout) or
 // SIGTSTP (quiet: finish running jobs, fetch no more).
+#include <malloc.h>
+
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <memory>
 
 #include <fmt/format.h>
@@ -73,7 +76,16 @@ std::string queue_list(const ServerOptions& o) {
   return fmt::format("{}", fmt::join(names, " "));
 }
 
+// glibc gives busy threads arenas of their own (up to 8 per core), and a worker that fetched a
+// batch leaves its freed memory cached in its arena: with 10 workers that was ~8 MB of a
+// no-op drain's RSS. Two arenas keep it at ~4 MB at no measurable cost (tcache serves most
+// allocations without the arena lock). MALLOC_ARENA_MAX in the environment wins.
+void limit_malloc_arenas() {
+  if (std::getenv("MALLOC_ARENA_MAX") == nullptr) mallopt(M_ARENA_MAX, 2);
+}
+
 int run_server(Env& env, const ServerFlags& flags) {
+  limit_malloc_arenas();  // before any thread starts
   ServerOptions options = to_options(flags);
   // Signals first: every thread started from here on (store pools, server workers) inherits
   // the blocked mask, so SIGTERM/SIGINT/SIGTSTP only ever reach the watcher's sigwait.

@@ -1,52 +1,75 @@
-// Fetcher: reliable, batched fetch from the store into the local job buffer.
+// Fetcher: reliable, batched fetch from the store into the local job buffer, by whoever holds
+// the buffer's fetch claim: a worker (non-blocking, while others run jobs) or the fetcher
+// thread (which also waits on empty queues and rides out store outages).
 #include <fmt/format.h>
 
 #include "server/state.hpp"
 
 namespace kiq::server {
+namespace {
+
+// Puts jobs back at the consumer end of their queues. False (logged) if the store refused:
+// then they are still in this process's in-progress list.
+bool requeue_now(State& state, std::vector<FetchedJob>& jobs, std::string_view why) {
+  try {
+    state.store->requeue(state.identity, jobs);
+    state.requeued += static_cast<std::int64_t>(jobs.size());
+    return true;
+  } catch (const std::exception& e) {
+    log_line(*state.logger, spdlog::level::err, "", fmt::format("requeue {} failed: {}", why, e.what()));
+    return false;
+  }
+}
+
+// One fetch of up to `n` jobs under the claim, ending the claim. Returns false on a store
+// error (logged once per outage).
+bool fetch_claimed(State& state, std::size_t n, std::chrono::milliseconds timeout, bool fetcher_thread) {
+  std::vector<FetchedJob> jobs;
+  try {
+    jobs = state.store->fetch(state.identity, state.queue_order.next(), n, timeout);
+    if (state.fetch_outage.exchange(false))
+      log_line(*state.logger, spdlog::level::info, "", "fetch: store reachable again");
+  } catch (const std::exception& e) {
+    if (!state.fetch_outage.exchange(true))
+      log_line(*state.logger, spdlog::level::err, "", fmt::format("fetch failed: {}", e.what()));
+    state.buffer.finish_fetch({}, fetcher_thread);  // the fetcher thread retries, with a pause
+    return false;
+  }
+  // Quiet or stop came while the fetch was in flight: put the jobs straight back (Sidekiq's
+  // RPUSH when a job arrives at a stopping processor), so quiet takes nothing new at once.
+  if (!jobs.empty() && (state.quiet || state.stopping) && requeue_now(state, jobs, "after quiet")) {
+    jobs.clear();
+  }
+  // Closed meanwhile (shutdown took the buffer): requeue ourselves; if the store is away again,
+  // they stay in progress where the next start's orphan recovery finds them.
+  std::vector<FetchedJob> rejected = state.buffer.finish_fetch(std::move(jobs), fetcher_thread);
+  if (!rejected.empty()) requeue_now(state, rejected, "after shutdown");
+  return true;
+}
+
+}  // namespace
+
+void fetch_as_worker(State& state) {
+  if (state.quiet || state.stopping) return;
+  if (std::size_t n = state.buffer.try_claim(); n > 0)
+    fetch_claimed(state, n, std::chrono::milliseconds(0), false);
+}
 
 void run_fetcher(State& state) {
-  const std::size_t batch = fetch_batch_size(state.options);
-  bool outage = false;  // log a store outage once, not on every attempt
   while (!state.quiet && !state.stopping) {
-    std::size_t space = state.buffer.wait_for_space(std::chrono::milliseconds(200));
-    if (space == 0) continue;
-    std::vector<FetchedJob> jobs;
-    try {
-      jobs = state.store->fetch(state.identity, state.queue_order.next(), std::min(space, batch),
-                                state.options.fetch_timeout);
-      if (outage) log_line(*state.logger, spdlog::level::info, "", "fetch: store reachable again");
-      outage = false;
-    } catch (const std::exception& e) {
-      if (!outage) log_line(*state.logger, spdlog::level::err, "", fmt::format("fetch failed: {}", e.what()));
-      outage = true;
-      state.sleep_for(std::chrono::seconds(1));
-      continue;
-    }
-    // Quiet or stop came while the fetch was blocked: put the jobs straight back (Sidekiq's
-    // RPUSH when a job arrives at a stopping processor), so quiet takes nothing new at once.
-    if (!jobs.empty() && (state.quiet || state.stopping)) {
-      try {
-        state.store->requeue(state.identity, jobs);
-        state.requeued += static_cast<std::int64_t>(jobs.size());
-        break;
-      } catch (const std::exception& e) {
-        // Store away again: run them rather than leave them owned by nobody in this process.
-        log_line(*state.logger, spdlog::level::err, "", fmt::format("requeue after quiet failed: {}", e.what()));
-      }
-    }
-    if (!jobs.empty()) state.buffer.push(std::move(jobs));
+    std::size_t n = state.buffer.wait_and_claim(std::chrono::milliseconds(200));
+    if (n == 0) continue;
+    if (!fetch_claimed(state, n, state.options.fetch_timeout, true)) state.sleep_for(std::chrono::seconds(1));
   }
   // Quiet (or stop): fetched jobs no worker has started go back at once, so a quiet process
   // starts nothing new (Sidekiq) and another process can take them.
   std::vector<FetchedJob> unstarted = state.buffer.take_all();
   if (unstarted.empty()) return;
-  try {
-    state.store->requeue(state.identity, unstarted);
-    state.requeued += static_cast<std::int64_t>(unstarted.size());
-  } catch (const std::exception& e) {
-    state.buffer.push(std::move(unstarted));  // keep them: stop() retries, or workers run them
-    log_line(*state.logger, spdlog::level::err, "", fmt::format("requeue at quiet failed: {}", e.what()));
+  if (!requeue_now(state, unstarted, "at quiet")) {
+    // Keep them: stop() retries the requeue, or workers run them.
+    // If shutdown closed the buffer meanwhile they stay in progress: the stray-job sweep or the
+    // next start's orphan recovery brings them back.
+    (void)state.buffer.put_back(std::move(unstarted));
   }
 }
 

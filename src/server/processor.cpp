@@ -209,9 +209,15 @@ void run_processor(State& state, std::string tid) {
       std::lock_guard lock(state.running_mu);
       state.in_hand[tid] = &*job;
     }
+    // Refill before running: the round trip overlaps the other workers' jobs.
+    fetch_as_worker(state);
+    auto taken = std::chrono::steady_clock::now();
     process_job(state, tid, *job);
-    std::lock_guard lock(state.running_mu);
-    state.in_hand.erase(tid);
+    {
+      std::lock_guard lock(state.running_mu);
+      state.in_hand.erase(tid);
+    }
+    state.buffer.note_job_time(std::chrono::steady_clock::now() - taken);
   }
 }
 

@@ -5,22 +5,85 @@
 
 namespace kiq::server {
 
-std::size_t JobBuffer::wait_for_space(std::chrono::milliseconds timeout) {
-  std::unique_lock lock(mu_);
-  auto room = [&] { return capacity_ - jobs_.size(); };
-  space_cv_.wait_for(lock, timeout, [&] { return closed_ || room() >= refill_; });
-  if (closed_ || room() < refill_) return 0;
-  return room();
+JobBuffer::JobBuffer(std::size_t min_batch, std::size_t max_batch, std::size_t workers)
+    : min_batch_(std::max<std::size_t>(min_batch, 1)),
+      max_batch_(std::max(max_batch, std::max<std::size_t>(min_batch, 1))),
+      workers_(std::max<std::size_t>(workers, 1)) {}
+
+std::size_t JobBuffer::batch_size() const {
+  const std::int64_t ns = job_ns_.load(std::memory_order_relaxed);
+  if (ns <= 0 || min_batch_ == max_batch_) return min_batch_;
+  // Jobs the pool gets through in kBatchWork at the observed pace.
+  const double jobs = static_cast<double>(workers_) *
+                      std::chrono::duration<double, std::nano>(kBatchWork).count() / static_cast<double>(ns);
+  return std::clamp(static_cast<std::size_t>(jobs), min_batch_, max_batch_);
 }
 
-void JobBuffer::push(std::vector<FetchedJob> jobs) {
-  std::size_t n = jobs.size();
+std::size_t JobBuffer::batch() const { return batch_size(); }
+
+std::size_t JobBuffer::claimable_locked(std::size_t batch) const {
+  if (closed_ || fetching_) return 0;
+  const std::size_t capacity = 2 * batch;
+  if (jobs_.size() + batch > capacity) return 0;  // not yet room for a whole batch
+  return batch;
+}
+
+std::size_t JobBuffer::wait_and_claim(std::chrono::milliseconds timeout) {
+  const std::size_t batch = batch_size();
+  std::unique_lock lock(mu_);
+  fetcher_cv_.wait_for(lock, timeout, [&] { return closed_ || claimable_locked(batch) > 0; });
+  const std::size_t n = claimable_locked(batch);
+  if (n > 0) fetching_ = true;
+  return n;
+}
+
+std::size_t JobBuffer::try_claim() {
+  const std::size_t batch = batch_size();
+  std::lock_guard lock(mu_);
+  if (!workers_fetch_) return 0;
+  const std::size_t n = claimable_locked(batch);
+  if (n > 0) fetching_ = true;
+  return n;
+}
+
+std::vector<FetchedJob> JobBuffer::finish_fetch(std::vector<FetchedJob> jobs, bool by_fetcher_thread) {
+  const std::size_t n = jobs.size();
+  bool wake_fetcher = false;
   {
     std::lock_guard lock(mu_);
+    fetching_ = false;
+    if (closed_) return jobs;
+    for (auto& j : jobs) jobs_.push_back(std::move(j));
+    if (n > 0) {
+      workers_fetch_ = true;
+    } else if (!by_fetcher_thread) {
+      workers_fetch_ = false;  // queues look empty: the fetcher thread waits on them (blocking)
+      wake_fetcher = true;
+    }
+  }
+  if (wake_fetcher) fetcher_cv_.notify_one();
+  // One wake-up per job: waking every worker for a small batch costs more than the jobs.
+  // (A sleeping worker costs nothing; notify_one without waiters is not a system call.)
+  for (std::size_t i = 0; i < n; ++i) jobs_cv_.notify_one();
+  return {};
+}
+
+std::vector<FetchedJob> JobBuffer::put_back(std::vector<FetchedJob> jobs) {
+  const std::size_t n = jobs.size();
+  {
+    std::lock_guard lock(mu_);
+    if (closed_) return jobs;
     for (auto& j : jobs) jobs_.push_back(std::move(j));
   }
-  // One wake-up per job: waking every worker for a small batch costs more than the jobs.
   for (std::size_t i = 0; i < n; ++i) jobs_cv_.notify_one();
+  return {};
+}
+
+void JobBuffer::note_job_time(std::chrono::nanoseconds elapsed) {
+  // Exponential moving average (1/16 weight), racy by design: an estimate for sizing only.
+  const std::int64_t sample = std::max<std::int64_t>(elapsed.count(), 1);
+  const std::int64_t old = job_ns_.load(std::memory_order_relaxed);
+  job_ns_.store(old == 0 ? sample : old + (sample - old) / 16, std::memory_order_relaxed);
 }
 
 std::optional<FetchedJob> JobBuffer::pop() {
@@ -29,9 +92,6 @@ std::optional<FetchedJob> JobBuffer::pop() {
   if (closed_) return std::nullopt;
   FetchedJob job = std::move(jobs_.front());
   jobs_.pop_front();
-  bool refill = capacity_ - jobs_.size() == refill_;  // just reached the refill mark
-  lock.unlock();
-  if (refill) space_cv_.notify_one();  // only the fetcher waits for space
   return job;
 }
 
@@ -40,7 +100,7 @@ void JobBuffer::close() {
     std::lock_guard lock(mu_);
     closed_ = true;
   }
-  space_cv_.notify_all();
+  fetcher_cv_.notify_all();
   jobs_cv_.notify_all();
 }
 
@@ -61,11 +121,6 @@ std::size_t JobBuffer::size() const {
   return jobs_.size();
 }
 
-std::size_t fetch_batch_size(const ServerOptions& o) {
-  if (o.fetch_batch > 0) return o.fetch_batch;
-  return static_cast<std::size_t>(std::max(1, o.concurrency));
-}
-
 void log_line(spdlog::logger& logger, spdlog::level::level_enum level, std::string_view context,
               std::string_view message) {
   if (!logger.should_log(level)) return;
@@ -77,9 +132,13 @@ namespace {
 std::shared_ptr<spdlog::logger> pick_logger(const ServerOptions& o) {
   return o.logger ? o.logger : spdlog::default_logger();
 }
-// Room for two fetch batches: workers finishing a batch find the next one already here.
-std::size_t buffer_capacity(const ServerOptions& o) {
-  return 2 * fetch_batch_size(o);
+// Fetch batch bounds: the concurrency up to kMaxFetchBatch, adapted to the job time (see
+// JobBuffer), unless ServerOptions::fetch_batch fixes it.
+constexpr std::size_t kMaxFetchBatch = 500;
+JobBuffer make_buffer(const ServerOptions& o) {
+  const auto workers = static_cast<std::size_t>(std::max(1, o.concurrency));
+  if (o.fetch_batch > 0) return JobBuffer(o.fetch_batch, o.fetch_batch, workers);
+  return JobBuffer(workers, std::max(workers, kMaxFetchBatch), workers);
 }
 RetryPolicyOptions retry_options(const ServerOptions& o) {
   RetryPolicyOptions r;
@@ -95,7 +154,7 @@ State::State(ServerOptions opts, JobRegistry reg, std::shared_ptr<Store> st)
       logger(pick_logger(options)), client(store, options.client_middleware, &registry),
       retry_policy(retry_options(options)), queue_order(options.queues, options.strict),
       identity(options.identity.empty() ? make_identity() : options.identity),
-      buffer(buffer_capacity(options), fetch_batch_size(options)) {}
+      buffer(make_buffer(options)) {}
 
 bool State::sleep_for(std::chrono::milliseconds d, bool poll) {
   std::unique_lock lock(wake_mu);

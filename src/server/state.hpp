@@ -29,19 +29,37 @@
 
 namespace kiq::server {
 
-// Fetched jobs waiting for a worker. Bounded so the fetcher never takes more than the workers
-// can start soon (everything here is still in the store's in-progress list).
+// Fetched jobs waiting for a worker, and the right to fetch more (the "fetch claim": one fetch
+// at a time). Whoever sees room for a batch claims the fetch: usually a worker that has just
+// taken a job (it is running anyway, so no thread is woken and nothing waits on a starved
+// fetcher thread: with more workers than cores that hand-off dominated a no-op job's CPU),
+// else the fetcher thread, which also does the blocking waits when the queues are empty.
+// The batch adapts to the jobs: about kBatchWork of work for the whole pool (so a slow job
+// never has more than that waiting behind the buffer), at least `min_batch` (the concurrency)
+// and at most `max_batch`; room for two batches is buffered. Everything buffered is still in
+// the store's in-progress list.
 class JobBuffer {
  public:
-  // The fetcher is woken when `refill` slots are free (one fetch batch), not on every pop:
-  // fewer, larger fetches and far fewer thread wake-ups.
-  JobBuffer(std::size_t capacity, std::size_t refill)
-      : capacity_(capacity), refill_(std::clamp<std::size_t>(refill, 1, capacity)) {}
+  static constexpr std::chrono::milliseconds kBatchWork{5};
 
-  // Free slots once at least `refill` are free; waits up to `timeout` (0 when closed or not
-  // enough room yet).
-  std::size_t wait_for_space(std::chrono::milliseconds timeout);
-  void push(std::vector<FetchedJob> jobs);
+  // min_batch == max_batch fixes the batch (ServerOptions::fetch_batch).
+  JobBuffer(std::size_t min_batch, std::size_t max_batch, std::size_t workers);
+
+  // Fetcher thread: waits up to `timeout` for room for a batch with no fetch in flight, then
+  // claims the fetch. Returns the batch to fetch, 0 if nothing was claimed (timeout, closed).
+  std::size_t wait_and_claim(std::chrono::milliseconds timeout);
+  // Worker: claims the fetch at once if there is room for a batch, no fetch is in flight and
+  // the last fetch found jobs (otherwise the fetcher thread's blocking wait is the one to use).
+  std::size_t try_claim();
+  // Ends a claim: buffers the fetched jobs and wakes workers for them. Returns them instead if
+  // the buffer is closed (the caller requeues them). An empty result hands fetching to the
+  // fetcher thread until one of its fetches finds jobs.
+  std::vector<FetchedJob> finish_fetch(std::vector<FetchedJob> jobs, bool by_fetcher_thread);
+  // Buffers jobs outside any claim (a failed requeue keeps them here); returns them if closed.
+  std::vector<FetchedJob> put_back(std::vector<FetchedJob> jobs);
+  // Wall time a worker spent on one job (taking it to its ack): feeds the adaptive batch.
+  void note_job_time(std::chrono::nanoseconds elapsed);
+
   // Next job, or nullopt once closed (buffered jobs stay for take_all).
   std::optional<FetchedJob> pop();
   void close();
@@ -49,16 +67,24 @@ class JobBuffer {
   // Copy of the buffered jobs (the stray-job sweep compares them with the store).
   std::vector<FetchedJob> snapshot() const;
   std::size_t size() const;
+  std::size_t batch() const;
 
  private:
+  std::size_t batch_size() const;                 // from the job-time average
+  std::size_t claimable_locked(std::size_t batch) const;  // room if a claim is possible, else 0
+
   mutable std::mutex mu_;
-  // Two condition variables so a pop wakes only the fetcher and a push only as many workers
-  // as there are new jobs (one shared cv woke every worker per job: a thundering herd).
-  std::condition_variable space_cv_;  // the fetcher waits for room
-  std::condition_variable jobs_cv_;   // workers wait for jobs
+  // Two condition variables so a push wakes only as many workers as there are new jobs and
+  // the fetcher is woken only when it has to take over (one shared cv woke everybody).
+  std::condition_variable fetcher_cv_;  // the fetcher thread waits for its turn
+  std::condition_variable jobs_cv_;     // workers wait for jobs
   std::deque<FetchedJob> jobs_;
-  std::size_t capacity_;
-  std::size_t refill_;
+  const std::size_t min_batch_;
+  const std::size_t max_batch_;
+  const std::size_t workers_;
+  std::atomic<std::int64_t> job_ns_{0};  // moving average of note_job_time; 0 = no data yet
+  bool fetching_ = false;
+  bool workers_fetch_ = true;  // false after a fetch found nothing, until one finds jobs
   bool closed_ = false;
 };
 
@@ -70,8 +96,6 @@ struct RunningJob {
   bool abandoned = false;
 };
 
-// Jobs per fetch call: ServerOptions::fetch_batch, or the concurrency.
-std::size_t fetch_batch_size(const ServerOptions& options);
 
 // Sidekiq-style log line: "<context>LEVEL: message" (see make_sidekiq_logger).
 void log_line(spdlog::logger& logger, spdlog::level::level_enum level, std::string_view context,
@@ -93,6 +117,7 @@ struct State {
 
   JobBuffer buffer;
 
+  std::atomic<bool> fetch_outage{false};  // a fetch failed; logged once until one succeeds
   std::atomic<bool> quiet{false};
   std::atomic<bool> stopping{false};
 
@@ -137,8 +162,11 @@ void run_processor(State& state, std::string tid);
 // Processes one fetched job completely (run, then ack / retry / dead). Never throws.
 void process_job(State& state, const std::string& tid, const FetchedJob& fetched);
 
-// Fetcher thread body: fills the buffer until quiet or stopping.
+// Fetcher thread body: fills the buffer until quiet or stopping (with workers' help, see
+// JobBuffer), including the blocking waits on empty queues.
 void run_fetcher(State& state);
+// A worker's turn to fetch (JobBuffer::try_claim): one non-blocking fetch, if claimable.
+void fetch_as_worker(State& state);
 // Poller thread body: moves due retries and scheduled jobs to their queues until stopping.
 void run_scheduled_poller(State& state);
 // Moves every due entry of both sets now; returns how many jobs were enqueued.

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "store/redis/pool.hpp"
 
 namespace kiq {
@@ -10,10 +12,13 @@ void RedisAckBatcher::ack(std::string list, std::string payload) {
   std::unique_lock lock(mu_);
   // Someone is sending: it drains the queue (this entry included) before it stops, so return
   // at once instead of sleeping until then (waiting here cost two context switches per job
-  // and dominated a no-op drain's CPU).
+  // and dominated a no-op drain's CPU) -- unless the queue is full.
   if (sending_) {
-    queue_.push_back({std::move(list), std::move(payload), false});
-    return;
+    drained_.wait(lock, [&] { return !sending_ || queue_.size() < kMaxQueued; });
+    if (sending_) {
+      queue_.push_back({std::move(list), std::move(payload), false});
+      return;
+    }
   }
   queue_.push_back({std::move(list), std::move(payload), true});
   sending_ = true;
@@ -22,11 +27,13 @@ void RedisAckBatcher::ack(std::string list, std::string payload) {
     std::vector<Pending> batch;
     batch.swap(queue_);
     lock.unlock();
+    drained_.notify_all();
     if (std::exception_ptr error = send(batch)) own_error = error;
     lock.lock();
   }
   sending_ = false;
   lock.unlock();
+  drained_.notify_all();
   if (own_error) std::rethrow_exception(own_error);
 }
 

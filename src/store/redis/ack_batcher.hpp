@@ -1,8 +1,11 @@
 // RedisAckBatcher: group commit for ack(). A caller enqueues its LREM; if nobody is sending, it
-// becomes the sender and pipelines everything queued so far (its own entry included), again and
-// again until the queue is empty; otherwise it returns at once and the active sender sends its
-// entry. Under load acks coalesce into large pipelines without any thread sleeping for another;
-// when idle an ack costs exactly one round trip, with no timer and no added latency.
+// becomes the sender and pipelines everything queued so far (its own entry included), again
+// and again until the queue is empty;
+// otherwise it returns at once and the active sender sends its entry. Under load acks coalesce
+// into large batches without any thread sleeping for another; when idle an ack costs exactly
+// one round trip, with no timer and no added latency. The queue is bounded (kMaxQueued): past
+// that, callers wait for the sender, so a sender that falls behind slows the workers down
+// instead of growing memory.
 // Consequences, both within the at-least-once contract: under concurrency an ack may return
 // just before its LREM is applied (never after the sender stops); and a caller learns only of
 // its own entry's failure, and only when it sent the entry itself. A failure of an entry sent on
@@ -13,6 +16,7 @@
 // Thread-safety: ack() may be called concurrently from any thread.
 #pragma once
 
+#include <condition_variable>
 #include <exception>
 #include <mutex>
 #include <string>
@@ -24,6 +28,8 @@ class RedisPool;
 
 class RedisAckBatcher {
  public:
+  static constexpr std::size_t kMaxQueued = 1024;
+
   explicit RedisAckBatcher(RedisPool& pool) : pool_(pool) {}
   // LREM <list> -1 <payload> (see above). Throws StoreError only for this caller's own entry.
   void ack(std::string list, std::string payload);
@@ -34,12 +40,13 @@ class RedisAckBatcher {
     std::string payload;
     bool own = false;  // the sender's own entry: its error goes back to the sender's caller
   };
-  // Pipelines the batch; returns the error of the `own` entry, if any (never throws). Failures
-  // of other entries are logged.
+  // Pipelines the batch; returns the error of the `own` entry, if any (never throws).
+  // Failures of other entries are logged.
   std::exception_ptr send(const std::vector<Pending>& batch);
 
   RedisPool& pool_;
   std::mutex mu_;
+  std::condition_variable drained_;  // the sender took the queue: room again
   std::vector<Pending> queue_;
   bool sending_ = false;
 };
