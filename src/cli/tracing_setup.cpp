@@ -38,7 +38,7 @@ otel::sdk::TracingGuard setup_server_tracing(ServerOptions& options) {
       // The common case, built here so the job-attributes processor can wrap the batch
       // processor (no per-span copy); otherwise configure() builds the exporters.
       auto bsp = std::make_shared<otel::sdk::BatchSpanProcessor>(
-          std::make_shared<otel::sdk::OtlpHttpExporter>(otel::sdk::OtlpHttpExporterOptions::from_env()),
+          otel::sdk::make_otlp_http_exporter(),  // may load libkiq_otlp.so; throws if missing
           otel::sdk::BatchSpanProcessorOptions::from_environment());
       co.traces_exporter = "none";
       co.extra_processors = {tracing::make_job_attributes_processor(std::move(bsp))};

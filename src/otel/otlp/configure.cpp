@@ -48,7 +48,8 @@ std::vector<std::shared_ptr<SpanProcessor>> build_processors(const ConfigureOpti
   std::vector<std::shared_ptr<SpanProcessor>> processors;
   for (const auto& name : split_list(list)) {
     if (name == "otlp") {
-      auto exporter = std::make_shared<OtlpHttpExporter>(
+      // Linked in, or loaded from libkiq_otlp.so; throws with the reason when neither works.
+      auto exporter = make_otlp_http_exporter(
           options.otlp.value_or(OtlpHttpExporterOptions::from_env()));
       processors.push_back(std::make_shared<BatchSpanProcessor>(
           std::move(exporter), options.batch.value_or(BatchSpanProcessorOptions::from_environment())));

@@ -174,3 +174,12 @@ sdk::OtlpHttpExporterOptions options_from_env(const EnvGetter& env,
 }
 
 }  // namespace kiq::otel::otlp
+
+namespace kiq::otel::sdk {
+
+// Here rather than with the exporter: the CLI reads the options without linking the exporter.
+OtlpHttpExporterOptions OtlpHttpExporterOptions::from_env() {
+  return otlp::options_from_env(otlp::process_env);
+}
+
+}  // namespace kiq::otel::sdk

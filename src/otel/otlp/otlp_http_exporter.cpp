@@ -396,10 +396,6 @@ class OtlpHttpExporter::Impl {
   std::string last_partial_message_;
 };
 
-OtlpHttpExporterOptions OtlpHttpExporterOptions::from_env() {
-  return otlp::options_from_env(otlp::process_env);
-}
-
 OtlpHttpExporter::OtlpHttpExporter() : OtlpHttpExporter(OtlpHttpExporterOptions::from_env()) {}
 OtlpHttpExporter::OtlpHttpExporter(OtlpHttpExporterOptions options)
     : impl_(std::make_unique<Impl>(std::move(options))) {}

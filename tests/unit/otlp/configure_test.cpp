@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <sstream>
 
@@ -193,6 +195,25 @@ TEST(Configure, OtlpFromEnvironmentReachesTheCollector) {
     if (kv.key() == "service.name") found = kv.value().string_value() == "otlp-e2e";
   }
   EXPECT_TRUE(found);
+}
+
+// This test links kiq_otlp, so the exporter is the linked one: nothing is loaded, even when
+// KIQ_OTLP_MODULE points nowhere (the binary's dlopen path is tests/integration/otlp_module).
+TEST(MakeOtlpHttpExporter, UsesTheLinkedExporterWithoutLoadingTheModule) {
+  ::setenv("KIQ_OTLP_MODULE", "/nonexistent/libkiq_otlp.so", 1);
+  std::string error;
+  EXPECT_TRUE(otlp_http_exporter_available(&error)) << error;
+  OtlpHttpExporterOptions options;
+  options.endpoint = "http://127.0.0.1:9/v1/traces";
+  auto exporter = make_otlp_http_exporter(options);
+  ::unsetenv("KIQ_OTLP_MODULE");
+  auto* otlp = dynamic_cast<OtlpHttpExporter*>(exporter.get());
+  ASSERT_NE(otlp, nullptr);
+  EXPECT_EQ(otlp->options().endpoint, "http://127.0.0.1:9/v1/traces");
+  EXPECT_TRUE(exporter->shutdown(1s));
+  std::ifstream maps("/proc/self/maps");
+  std::string mapped((std::istreambuf_iterator<char>(maps)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(mapped.find("libkiq_otlp.so"), std::string::npos);
 }
 
 }  // namespace

@@ -17,6 +17,9 @@
 // 5. Exporters from `traces_exporter`, else OTEL_TRACES_EXPORTER (default "otlp"; a comma list
 //    of otlp | console | none): otlp -> BatchSpanProcessor(OtlpHttpExporter) with `batch` or
 //    OTEL_BSP_*, and `otlp` or OTEL_EXPORTER_OTLP_*; console -> SimpleSpanProcessor(Console).
+//    The OTLP exporter comes from make_otlp_http_exporter() (linked kiq_otlp, or the module
+//    libkiq_otlp.so loaded on demand); when neither is available configure() throws
+//    std::runtime_error saying so.
 //    Unknown names (zipkin, ...) are warned about and skipped. `extra_processors` are appended.
 // 6. Installs the provider globally (unless install_global is false).
 //

@@ -101,4 +101,22 @@ class OtlpHttpExporter final : public SpanExporter {
 // Value of the User-Agent header the exporter sends: "OTel-OTLP-Exporter-Cpp-kiq/<version>".
 std::string otlp_user_agent();
 
+// An OtlpHttpExporter as a SpanExporter, wherever its code lives: the one linked into the
+// program when it links the kiq_otlp library (what the `kiq` CMake target does), else the one
+// in the module libkiq_otlp.so, loaded with dlopen on first use. This is how configure() and
+// the `kiq` binary create OTLP exporters, so a process that never exports never maps
+// libprotobuf/libcurl. The module is looked for at $KIQ_OTLP_MODULE (only there, when set),
+// next to the executable, in ../lib of it, in the build tree that built this code, then on the
+// dynamic linker's path; it must come from the same kiq build (version and sanitizers are
+// checked), and an executable that loads it must export kiq's symbols (link it with the
+// kiq_otlp_dynamic CMake target). Throws std::runtime_error saying what was tried when no
+// exporter is available; the outcome of the first call is kept for the process's lifetime.
+// Thread-safe.
+std::shared_ptr<SpanExporter> make_otlp_http_exporter(
+    OtlpHttpExporterOptions options = OtlpHttpExporterOptions::from_env());
+
+// True when make_otlp_http_exporter() can create an exporter (loads the module if needed);
+// otherwise false with the reason in *error (when given).
+bool otlp_http_exporter_available(std::string* error = nullptr);
+
 }  // namespace kiq::otel::sdk
