@@ -23,6 +23,7 @@
 
 namespace kiq::otel::sdk {
 
+// A span's SpanData with its pool link. Owned by one SdkSpan at a time (or by a pool).
 struct SpanRecord {
   SpanData data;
   SpanRecord* pool_next = nullptr;  // ObjectPool link
