@@ -33,7 +33,7 @@ std::vector<std::pair<std::string, std::string>> work_snapshot(State& state) {
   std::vector<std::pair<std::string, std::string>> out;
   for (const auto& [tid, job] : state.running) {
     if (job.abandoned) continue;
-    Json w = {{"queue", job.fetched.queue}, {"payload", job.fetched.payload}, {"run_at", job.run_at}};
+    Json w = {{"queue", job.fetched->queue}, {"payload", job.fetched->payload}, {"run_at", job.run_at}};
     out.emplace_back(tid, w.dump(-1, ' ', false, Json::error_handler_t::replace));
   }
   return out;

@@ -193,7 +193,7 @@ class Server::Impl {
       for (auto& [tid, job] : s.running) {
         if (job.abandoned) continue;
         job.abandoned = true;
-        overdue.push_back(job.fetched);
+        overdue.push_back(*job.fetched);
       }
       // Taken from the buffer but not started yet (parsing, or the thread was descheduled):
       // requeue them too, or a detached worker would start them after the process is gone.

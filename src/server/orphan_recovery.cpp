@@ -25,7 +25,7 @@ std::size_t sweep_stray_jobs(State& state) {
   std::vector<FetchedJob> held = state.buffer.snapshot();
   {
     std::lock_guard lock(state.running_mu);
-    for (const auto& [tid, job] : state.running) held.push_back(job.fetched);
+    for (const auto& [tid, job] : state.running) held.push_back(*job.fetched);
     for (const auto& [tid, job] : state.in_hand)
       if (!state.running.count(tid)) held.push_back(*job);  // not counted twice
   }

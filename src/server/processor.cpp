@@ -101,7 +101,7 @@ void kill_invalid(State& state, const FetchedJob& fetched, const Json* parsed, c
 bool mark_running(State& state, const std::string& tid, const FetchedJob& fetched) {
   std::lock_guard lock(state.running_mu);
   if (state.abandoned_in_hand.erase(tid) > 0) return false;
-  state.running[tid] = RunningJob{fetched, static_cast<std::int64_t>(epoch_now()), false};
+  state.running[tid] = RunningJob{&fetched, static_cast<std::int64_t>(epoch_now()), false};
   return true;
 }
 
@@ -122,7 +122,9 @@ bool finish_running(State& state, const std::string& tid) {
 }
 
 void handle_failure(State& state, const FetchedJob& fetched, const Json& job, const JobType* type,
-                    const std::exception& error, const std::string& context, double elapsed) {
+                    const std::exception& error, std::string context, double elapsed) {
+  // Skipped on the hot path (see process_job): built here, when a line is written.
+  if (context.empty() && state.logger->should_log(spdlog::level::warn)) context = job_log_context(job);
   state.processed++;
   state.failed++;
   state.unflushed_processed++;
@@ -169,8 +171,9 @@ void process_job(State& state, const std::string& tid, const FetchedJob& fetched
 
   std::string cls = parsed["class"].get<std::string>();  // a copy: middleware may edit the hash
   const JobType* type = state.registry.find(cls);
-  // Built only when a per-job line can be written (the hot path skips it with logging off).
-  std::string context = state.logger->should_log(spdlog::level::warn) ? job_log_context(parsed) : "";
+  // Built up front only for the per-job start/done lines; a failure builds it when it logs.
+  std::string context = state.options.log_jobs && state.logger->should_log(spdlog::level::info)
+                            ? job_log_context(parsed) : "";
   if (!mark_running(state, tid, fetched)) return;  // requeued at the shutdown deadline
   auto start = std::chrono::steady_clock::now();
   auto elapsed = [&] {

@@ -91,7 +91,9 @@ class JobBuffer {
 // A job a worker is running: shown in <identity>:work, requeued if still running at the
 // shutdown deadline (then `abandoned`, and the worker drops its result).
 struct RunningJob {
-  FetchedJob fetched;
+  // The worker's own copy (no copy of the payload per job); valid while the entry exists, and
+  // only read under State::running_mu (the worker erases the entry before dropping the job).
+  const FetchedJob* fetched = nullptr;
   std::int64_t run_at = 0;
   bool abandoned = false;
 };
