@@ -105,6 +105,13 @@ class Client {
                                      std::optional<double> at = std::nullopt,
                                      std::size_t batch_size = kDefaultBatchSize);
 
+  // push_bulk of `count` jobs with the same args (`kiq enqueue --count`), without `count`
+  // copies of args in memory. Throws std::invalid_argument if args is not an array.
+  std::vector<std::string> push_bulk_copies(std::string_view job_class, const Json& args,
+                                            std::size_t count,
+                                            std::optional<double> at = std::nullopt,
+                                            std::size_t batch_size = kDefaultBatchSize);
+
   Store& store() { return *store_; }
   const std::shared_ptr<Store>& store_ptr() const { return store_; }
   const ClientChain& middleware() const { return middleware_; }

@@ -76,9 +76,8 @@ int run_enqueue(Env& env, const EnqueueFlags& f) {
     env.out << *jid << '\n';
     return kExitOk;
   }
-  std::vector<Json> all(f.count, args);
   std::string jids;
-  for (const std::string& jid : client.push_bulk(f.job_class, all, at)) {
+  for (const std::string& jid : client.push_bulk_copies(f.job_class, args, f.count, at)) {
     jids += jid;
     jids += '\n';
   }

@@ -61,6 +61,37 @@ bool invoke_chain(const ClientChain& chain, ClientCall& call, std::size_t i,
   return entries[i]->call(call, [&] { return invoke_chain(chain, call, i + 1, last); });
 }
 
+// Immediate jobs without client middleware: batches are built on demand while the store sends
+// the previous one (Store::push_batches); the job text comes from a per-batch template (see
+// core/job_text.hpp). `args_at(i)` is the i-th job's args, i < count.
+template <class ArgsAt>
+void push_streamed(Store& store, std::string_view job_class, const JobOptions& options,
+                   std::size_t count, const ArgsAt& args_at, std::size_t batch_size,
+                   std::vector<std::string>& jids) {
+  if (count == 0) return;
+  const Json proto = Json{{"class", std::string(job_class)}, {"args", Json::array()}};
+  const std::string queue = normalize_item(proto, &options, 0)["queue"].get<std::string>();
+  std::size_t next = 0;
+  store.push_batches(queue, [&](std::vector<std::string>& batch) {
+    if (next >= count) return false;
+    const std::size_t end = std::min(count, next + batch_size);
+    // One clock reading per batch, like Sidekiq's raw_push (one enqueued_at per pipeline).
+    const double now = epoch_now();
+    Json base = normalize_item(proto, &options, now);
+    base.erase("args");
+    base.erase("jid");
+    base["enqueued_at"] = now;
+    const JobTextTemplate text(base);
+    batch.reserve(end - next);
+    for (; next < end; ++next) {
+      std::string jid = new_jid();
+      batch.push_back(text.render(args_at(next), jid));
+      jids.push_back(std::move(jid));
+    }
+    return true;
+  });
+}
+
 }  // namespace
 
 std::optional<double> resolve_at(double at, double now) {
@@ -184,6 +215,11 @@ std::vector<std::string> Client::push_bulk(std::string_view job_class, const std
   const JobOptions& options = type ? type->options : defaults;
   std::vector<std::string> jids;
   jids.reserve(args.size());
+  if (!at && middleware_.empty()) {
+    push_streamed(*store_, job_class, options, args.size(),
+                  [&](std::size_t i) -> const Json& { return args[i]; }, batch_size, jids);
+    return jids;
+  }
   for (std::size_t start = 0; start < args.size(); start += batch_size) {
     std::span<const Json> chunk(args.data() + start, std::min(args.size() - start, batch_size));
     // One clock reading per chunk, like Sidekiq's raw_push (one enqueued_at per pipeline).
@@ -198,6 +234,23 @@ std::vector<std::string> Client::push_bulk(std::string_view job_class, const std
       push_chunk_through_middleware(base, chunk, run_at, now, jids);
     }
   }
+  return jids;
+}
+
+std::vector<std::string> Client::push_bulk_copies(std::string_view job_class, const Json& args,
+                                                  std::size_t count, std::optional<double> at,
+                                                  std::size_t batch_size) {
+  if (!args.is_array()) throw std::invalid_argument("kiq: push_bulk_copies args must be an array");
+  if (at || !middleware_.empty()) {
+    return push_bulk(job_class, std::vector<Json>(count, args), at, batch_size);
+  }
+  if (batch_size == 0) batch_size = kDefaultBatchSize;
+  const JobType* type = registry_ ? registry_->find(job_class) : nullptr;
+  const JobOptions defaults;
+  std::vector<std::string> jids;
+  jids.reserve(count);
+  push_streamed(*store_, job_class, type ? type->options : defaults, count,
+                [&](std::size_t) -> const Json& { return args; }, batch_size, jids);
   return jids;
 }
 

@@ -113,6 +113,11 @@ class RedisConnection {
   // order. Every appended command must have its reply read before the lease ends.
   void append(std::span<const std::string> argv);
   void append(std::initializer_list<std::string_view> argv);
+  // Sends one command that the caller wrote in RESP form, at once (after anything appended
+  // before it); its reply is read with read_reply() like an appended command's. For big
+  // commands (push_bulk's LPUSH of 1000 jobs): it skips hiredis's two copies into fresh
+  // buffers and lets Redis start on it while the caller prepares the next one.
+  void send_formatted(std::string_view resp);
   RedisReply read_reply();
 
   // Pool bookkeeping: a broken connection (transport error, or replies left unread) is closed
@@ -148,6 +153,8 @@ class RedisStore final : public Store {
   ~RedisStore() override;
 
   void push(std::string_view queue, std::span<const std::string> payloads) override;
+  void push_batches(std::string_view queue,
+                    const std::function<bool(std::vector<std::string>&)>& next_batch) override;
   void schedule(std::span<const ScoredPayload> jobs) override;
 
   std::vector<FetchedJob> fetch(std::string_view identity, std::span<const std::string> queues,

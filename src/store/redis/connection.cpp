@@ -1,5 +1,9 @@
 #include <hiredis/hiredis.h>
+#include <sys/socket.h>
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <vector>
 
 #include "kiq/store/redis.hpp"
@@ -95,6 +99,26 @@ void RedisConnection::append(std::span<const std::string> argv) {
 
 void RedisConnection::append(std::initializer_list<std::string_view> argv) {
   append_range(argv, [this](int n, const char** p, const std::size_t* l) { append_argv(n, p, l); });
+}
+
+void RedisConnection::send_formatted(std::string_view resp) {
+  if (broken_) fail("cannot send");
+  for (int done = 0; !done;) {  // what was appended before goes first
+    if (redisBufferWrite(context_, &done) == REDIS_ERR) fail("cannot send");
+  }
+  while (!resp.empty()) {
+    // MSG_NOSIGNAL: a closed socket is an error here, not a SIGPIPE for the process.
+    const ssize_t n = ::send(context_->fd, resp.data(), resp.size(), MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      // As hiredis records its own I/O errors, so fail() tells a timeout (EAGAIN) apart.
+      context_->err = REDIS_ERR_IO;
+      std::snprintf(context_->errstr, sizeof(context_->errstr), "%s", std::strerror(errno));
+      fail("cannot send");
+    }
+    resp.remove_prefix(static_cast<std::size_t>(n));
+  }
+  ++pending_;
 }
 
 RedisReply RedisConnection::read_reply() {

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <deque>
 #include <stdexcept>
 
 #include "kiq/store/redis.hpp"
@@ -154,20 +155,93 @@ std::int64_t RedisStore::ping_us() {
 
 // ---- client side ------------------------------------------------------------------------------
 
+namespace {
+void append_bulk_string(std::string& out, std::string_view s) {
+  out += '$';
+  out += std::to_string(s.size());
+  out += "\r\n";
+  out += s;
+  out += "\r\n";
+}
+
+// LPUSH queue:<q> payloads... in RESP form into `out` (cleared; its capacity is reused from
+// batch to batch, so big batches do not fault in fresh pages each time).
+void format_lpush(std::string& out, std::string_view key, std::span<const std::string> payloads) {
+  std::size_t size = 32 + key.size();
+  for (const auto& p : payloads) size += p.size() + 16;
+  out.clear();
+  out.reserve(size);
+  out += '*';
+  out += std::to_string(2 + payloads.size());
+  out += "\r\n";
+  append_bulk_string(out, "LPUSH");
+  append_bulk_string(out, key);
+  for (const auto& p : payloads) append_bulk_string(out, p);
+}
+}  // namespace
+
 void RedisStore::push(std::string_view queue, std::span<const std::string> payloads) {
   if (payloads.empty()) return;
   if (queue.empty()) throw std::invalid_argument("push: empty queue name");
-  Command lpush{"LPUSH", keys::queue(queue)};
-  lpush.insert(lpush.end(), payloads.begin(), payloads.end());
+  const std::string key = keys::queue(queue);
   return pool_->run([&](RedisPool::Lease& c) -> void {
     // One pipeline, like Sidekiq's raw_push (not a transaction).
-    // (lpush is not moved: run() may call this body twice.)
     c->append({"SADD", keys::kQueues, queue});
-    c->append(lpush);
+    std::string lpush;
+    format_lpush(lpush, key, payloads);
+    c->send_formatted(lpush);
     auto added = c->read_reply();
     auto pushed = c->read_reply();
     added.check();
     pushed.check();
+  });
+}
+
+void RedisStore::push_batches(std::string_view queue,
+                              const std::function<bool(std::vector<std::string>&)>& next_batch) {
+  if (queue.empty()) throw std::invalid_argument("push: empty queue name");
+  const std::string key = keys::queue(queue);
+  // Batches sent whose reply is unread (at most two): sent again if run() retries on a fresh
+  // connection because the leased one was found dead.
+  std::deque<std::vector<std::string>> unconfirmed;
+  bool exhausted = false;
+  bool confirmed_any = false;
+  std::string lpush;
+  auto send = [&](RedisConnection& c, const std::vector<std::string>& batch) {
+    format_lpush(lpush, key, batch);
+    c.send_formatted(lpush);
+  };
+  pool_->run([&](RedisPool::Lease& c) -> void {
+    try {
+      c->append({"SADD", keys::kQueues, queue});
+      for (const auto& batch : unconfirmed) send(*c, batch);
+      bool sadd_unread = true;
+      for (;;) {
+        std::vector<std::string> batch;
+        if (!exhausted) exhausted = !next_batch(batch);
+        if (!batch.empty()) {
+          unconfirmed.push_back(std::move(batch));  // first: a failed send is sent again
+          send(*c, unconfirmed.back());
+        }
+        // The newest batch stays in flight: Redis stores it while next_batch builds the next.
+        const std::size_t keep = exhausted ? 0 : 1;
+        while ((sadd_unread ? 1 : 0) + unconfirmed.size() > keep) {
+          c->read_reply().check();
+          confirmed_any = true;
+          if (sadd_unread) {
+            sadd_unread = false;
+          } else {
+            unconfirmed.pop_front();
+          }
+        }
+        if (exhausted) return;
+      }
+    } catch (const RedisTransportError& e) {
+      // run() retries on a fresh connection only if the leased one was dead from the start;
+      // once Redis has answered, a retry could push the unconfirmed batches twice.
+      if (confirmed_any) throw StoreError(e.what());
+      throw;
+    }
   });
 }
 

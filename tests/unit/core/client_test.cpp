@@ -204,6 +204,34 @@ TEST_F(ClientTest, PushBulkScheduledAndSmallBatch) {
   EXPECT_THROW(client.push_bulk("Bulk", {Json(1)}), std::invalid_argument);
 }
 
+TEST_F(ClientTest, PushBulkChecksEveryArgsBeforePushingAny) {
+  std::vector<Json> args(1500, Json::array());
+  args.push_back(Json("not an array"));
+  EXPECT_THROW(client.push_bulk("Bulk", args), std::invalid_argument);
+  EXPECT_EQ(store->queue_size("default"), 0);
+}
+
+TEST_F(ClientTest, PushBulkCopiesPushesCountJobsWithTheSameArgs) {
+  auto jids = client.push_bulk_copies("Bulk", Json::array({1, "x"}), 2500);
+  EXPECT_EQ(jids.size(), 2500u);
+  EXPECT_EQ(std::set<std::string>(jids.begin(), jids.end()).size(), 2500u);
+  EXPECT_EQ(store->push_calls, 3);
+  auto jobs = queued();
+  ASSERT_EQ(jobs.size(), 2500u);
+  for (const Json& j : jobs) {
+    EXPECT_EQ(j["args"], Json::array({1, "x"}));
+    EXPECT_EQ(j["class"], "Bulk");
+    EXPECT_EQ(j.size(), 7u) << j.dump();
+  }
+  EXPECT_EQ(jobs.back()["jid"], jids.front());  // FIFO: the first jid is consumed first
+
+  auto scheduled = client.push_bulk_copies("Bulk", Json::array(), 3, 3600.0);
+  EXPECT_EQ(scheduled.size(), 3u);
+  EXPECT_EQ(store->size(SortedSetName::kSchedule), 3);
+  EXPECT_TRUE(client.push_bulk_copies("Bulk", Json::array(), 0).empty());
+  EXPECT_THROW(client.push_bulk_copies("Bulk", Json(1), 2), std::invalid_argument);
+}
+
 // ---- middleware -----------------------------------------------------------------------------
 
 class Recorder : public ClientMiddleware {

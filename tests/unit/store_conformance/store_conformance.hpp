@@ -126,6 +126,44 @@ TEST_P(StoreConformance, PushedPayloadIsStoredVerbatim) {
   EXPECT_EQ(got[0].payload, odd);
 }
 
+// push_bulk's path: many batches, in order, each like a push() (Redis pipelines them).
+TEST_P(StoreConformance, PushBatchesLandInOrderLikePushes) {
+  const int kBatches = 5, kEach = 300;  // > 1 MB in all on Redis: several socket buffers
+  int made = 0, calls = 0;
+  store_->push_batches("bulk", [&](std::vector<std::string>& batch) {
+    EXPECT_TRUE(batch.empty());
+    ++calls;
+    if (made == kBatches * kEach) return false;
+    if (calls == 2) return true;  // an empty batch is skipped
+    for (int i = 0; i < kEach; ++i, ++made) {
+      batch.push_back(job("j" + std::to_string(made)) + std::string(400, ' '));
+    }
+    return true;
+  });
+  EXPECT_EQ(calls, kBatches + 2);
+  EXPECT_EQ(store_->queue_size("bulk"), kBatches * kEach);
+  auto got = fetch("p1", {"bulk"}, kBatches * kEach);
+  ASSERT_EQ(got.size(), static_cast<std::size_t>(kBatches * kEach));
+  for (int i = 0; i < kBatches * kEach; ++i) EXPECT_EQ(jid_of(got[i].payload), "j" + std::to_string(i));
+  auto queues = store_->queues(1700000000);
+  ASSERT_EQ(queues.size(), 1u);
+  EXPECT_EQ(queues[0].name, "bulk");
+}
+
+TEST_P(StoreConformance, PushBatchesStopsAtAnErrorAndTheStoreStillWorks) {
+  int calls = 0;
+  EXPECT_THROW(store_->push_batches("bulk", [&](std::vector<std::string>& batch) {
+    if (++calls == 3) throw std::runtime_error("cannot build batch 3");
+    batch.push_back(job("b" + std::to_string(calls)));
+    return true;
+  }), std::runtime_error);
+  EXPECT_EQ(store_->queue_size("bulk"), 2);  // the batches before the error
+  push("bulk", {job("after")});
+  EXPECT_EQ(store_->queue_size("bulk"), 3);
+  store_->push_batches("none", [](std::vector<std::string>&) { return false; });
+  EXPECT_EQ(store_->queue_size("none"), 0);
+}
+
 TEST_P(StoreConformance, FetchHonoursQueueOrder) {
   push("low", {job("l1")});
   push("high", {job("h1")});

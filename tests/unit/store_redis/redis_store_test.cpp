@@ -10,6 +10,7 @@
 #include <signal.h>
 
 #include <cstdlib>
+#include <set>
 #include <thread>
 
 #include "kiq/store/redis.hpp"
@@ -411,6 +412,50 @@ TEST_F(RedisStoreTest, WrongTypeKeysGiveStoreErrors) {
   EXPECT_EQ(store().queue_size("default"), 1);
 }
 
+TEST_F(RedisStoreTest, PushBatchesIsSaddThenOneLpushPerBatch) {
+  int calls = 0;
+  store().push_batches("bulk", [&](std::vector<std::string>& batch) {
+    if (++calls > 2) return false;
+    batch = {job("b" + std::to_string(calls) + "x"), job("b" + std::to_string(calls) + "y")};
+    return true;
+  });
+  EXPECT_EQ(raw({"SMEMBERS", "queues"}), "bulk");
+  // Each batch is an LPUSH of its payloads: the last listed of the last batch is leftmost.
+  EXPECT_THAT(store().queue_range("bulk", 0, 10),
+              ElementsAre(job("b2y"), job("b2x"), job("b1y"), job("b1x")));
+}
+
+TEST_F(RedisStoreTest, PushBatchesToAWrongTypeKeyIsAStoreError) {
+  raw({"SET", "queue:broken", "x"});
+  int calls = 0;
+  EXPECT_THROW(store().push_batches("broken", [&](std::vector<std::string>& batch) {
+    if (++calls > 3) return false;
+    batch.push_back(job("1"));
+    return true;
+  }), StoreError);
+  std::vector<std::string> p{job("1")};
+  store().push("default", p);  // the store keeps working
+  EXPECT_EQ(store().queue_size("default"), 1);
+}
+
+TEST_F(RedisStoreTest, PushBatchesCutOffMidwayIsNotRetried) {
+  std::vector<std::string> p{job("warm")};
+  store().push("default", p);  // the pooled connection has served: run() would retry on it
+  int calls = 0;
+  EXPECT_THROW(store().push_batches("bulk", [&](std::vector<std::string>& batch) {
+    if (++calls == 3) raw({"CLIENT", "KILL", "TYPE", "normal"});
+    if (calls > 4) return false;
+    batch.push_back(job("b" + std::to_string(calls)));
+    return true;
+  }), StoreError);
+  // Batches Redis had stored are not pushed a second time on a fresh connection.
+  const std::int64_t size = store().queue_size("bulk");
+  EXPECT_GE(size, 1);
+  EXPECT_LE(size, 3);
+  auto all = store().queue_range("bulk", 0, 10);
+  EXPECT_EQ(std::set<std::string>(all.begin(), all.end()).size(), all.size());
+}
+
 TEST_F(RedisStoreTest, LuaScriptsAreReloadedAfterScriptFlush) {
   std::vector<std::string> p{job("1"), job("2")};
   store().push("default", p);
@@ -561,6 +606,22 @@ TEST(RedisStoreOutage, DroppedIdleConnectionsAreReplacedTransparently) {
   // The pooled connection is dead; the operation is retried once on a new one.
   EXPECT_EQ(store->queue_size("default"), 1);
   EXPECT_EQ(logs.count("unavailable"), 0);
+}
+
+TEST(RedisStoreOutage, PushBatchesOnADroppedIdleConnectionIsRetriedOnce) {
+  if (!testing::redis_server_available()) GTEST_SKIP();
+  RedisServer redis;
+  auto store = make_redis_store(redis.url());
+  std::vector<std::string> p{job("1")};
+  store->push("default", p);
+  redis.command({"CLIENT", "KILL", "TYPE", "normal"});
+  int calls = 0;
+  store->push_batches("bulk", [&](std::vector<std::string>& batch) {
+    if (++calls > 3) return false;
+    batch.push_back(job("b" + std::to_string(calls)));
+    return true;
+  });
+  EXPECT_EQ(store->queue_size("bulk"), 3);  // each batch exactly once
 }
 
 TEST(RedisStoreOutage, RestartWhileIdleIsInvisible) {
