@@ -26,6 +26,7 @@ struct TracerProvider::Shared {
   SpanLimits limits;
   std::shared_ptr<IdGenerator> id_generator;  // may be null: thread-local PRNG
   std::vector<std::shared_ptr<SpanProcessor>> processors;  // fixed after construction
+  bool any_on_start = false;  // some processor may do something in on_start (not built-in)
   std::atomic<bool> shut_down{false};
   // One per tracer; appended under the provider's tracer mutex, never removed (a deque keeps
   // the addresses that tracers and spans hold stable).

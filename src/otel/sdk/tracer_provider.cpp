@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "kiq/otel/sdk/batch_span_processor.hpp"
+#include "kiq/otel/sdk/simple_span_processor.hpp"
 #include "otel/internal/log.hpp"
 #include "otel/internal/recycling.hpp"
 #include "otel/sdk/provider_state.hpp"
@@ -85,7 +87,9 @@ class SdkTracer final : public Tracer {
     auto span = std::allocate_shared<SdkSpan>(internal::RecyclingAllocator<SdkSpan>(),
                                               shared_ptr_, scope_, std::move(context), parent,
                                               name, options, std::move(result.attributes));
-    for (const auto& p : shared_.processors) p->on_start(*span, *parent_ctx);
+    if (shared_.any_on_start) {
+      for (const auto& p : shared_.processors) p->on_start(*span, *parent_ctx);
+    }
     return span;
   }
 
@@ -127,7 +131,13 @@ TracerProvider::TracerProvider(TracerProviderOptions options) : shared_(std::mak
   shared_->limits = options.limits;
   shared_->id_generator = std::move(options.id_generator);
   for (auto& p : options.processors) {
-    if (p) shared_->processors.push_back(std::move(p));
+    if (!p) continue;
+    // The built-in processors (final classes) keep SpanProcessor's empty on_start.
+    if (!dynamic_cast<const BatchSpanProcessor*>(p.get()) &&
+        !dynamic_cast<const SimpleSpanProcessor*>(p.get())) {
+      shared_->any_on_start = true;
+    }
+    shared_->processors.push_back(std::move(p));
   }
   tracers_ = std::make_unique<Tracers>();
 }

@@ -392,3 +392,39 @@ TEST(Bsp, SpansSharedAcrossThreadsKeepEveryAttribute) {
 
 }  // namespace
 }  // namespace kiq::otel::sdk
+
+namespace kiq::otel::sdk {
+namespace {
+
+// on_start reaches a user processor (the provider skips the call only when every processor is
+// a built-in one), with the new span, before the span is returned.
+class StartTagger final : public SpanProcessor {
+ public:
+  void on_start(Span& span, const Context&) override {
+    ++starts;
+    span.set_attribute("tagged", true);
+  }
+  void on_end(SpanData&&) override {}
+  bool force_flush(std::chrono::milliseconds) override { return true; }
+  bool shutdown(std::chrono::milliseconds) override { return true; }
+  int starts = 0;
+};
+
+TEST(Provider, UserProcessorOnStartRunsBesideBuiltIns) {
+  auto tagger = std::make_shared<StartTagger>();
+  auto exporter = std::make_shared<InMemorySpanExporter>();
+  TracerProvider provider({.processors = {tagger, std::make_shared<SimpleSpanProcessor>(exporter)}});
+  auto tracer = provider.get_tracer("t");
+  tracer->start_span("a")->end();
+  tracer->start_span("b", {.kind = SpanKind::kServer})->end();
+  EXPECT_EQ(tagger->starts, 2);
+  const auto spans = exporter->finished_spans();
+  ASSERT_EQ(spans.size(), 2u);
+  for (const auto& s : spans) {
+    ASSERT_EQ(s.attributes.size(), 1u);
+    EXPECT_EQ(s.attributes[0].key, "tagged");
+  }
+}
+
+}  // namespace
+}  // namespace kiq::otel::sdk
