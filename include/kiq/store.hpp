@@ -129,18 +129,19 @@ class Store {
   // ---- client side -------------------------------------------------------------------------
   // SADD queues <queue>; LPUSH queue:<queue> payloads... (payloads already carry enqueued_at).
   virtual void push(std::string_view queue, std::span<const std::string> payloads) = 0;
-  // push() of several batches to one queue (push_bulk): next_batch gets an empty vector, fills
-  // it and returns true, or returns false when there is nothing left. Each batch is one LPUSH;
-  // batches land in order. The Redis store pipelines them (the next batch is built while Redis
-  // stores the previous one, a round trip is not waited for per batch); the default calls
-  // push() per batch. An exception (from next_batch or the store) stops the push: batches
-  // before it may have been pushed.
+  // push() of several batches to one queue (push_bulk): next_batch replaces the contents of
+  // `batch` with the next batch's payloads and returns true, or returns false when there is
+  // nothing left. `batch` may still hold an earlier batch (so that its strings' memory is
+  // reused: resize it, then assign each element). Each batch is one LPUSH; batches land in
+  // order. The Redis store pipelines them (the next batch is built while Redis stores the
+  // previous one; no round trip is waited for per batch); the default calls push() per batch.
+  // An exception (from next_batch or the store) stops the push: batches before it may have
+  // been pushed.
   virtual void push_batches(std::string_view queue,
                             const std::function<bool(std::vector<std::string>&)>& next_batch) {
     std::vector<std::string> batch;
     while (next_batch(batch)) {
       if (!batch.empty()) push(queue, batch);
-      batch.clear();
     }
   }
   // ZADD schedule score payload ... (payloads carry no "at").

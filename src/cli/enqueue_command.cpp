@@ -76,12 +76,16 @@ int run_enqueue(Env& env, const EnqueueFlags& f) {
     env.out << *jid << '\n';
     return kExitOk;
   }
-  std::string jids;
+  // Printed in 64 KB pieces: one line per jid without one stream call per line.
+  std::string lines;
   for (const std::string& jid : client.push_bulk_copies(f.job_class, args, f.count, at)) {
-    jids += jid;
-    jids += '\n';
+    lines.append(jid).push_back('\n');
+    if (lines.size() >= 65536) {
+      env.out << lines;
+      lines.clear();
+    }
   }
-  env.out << jids;
+  env.out << lines;
   return kExitOk;
 }
 

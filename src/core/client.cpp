@@ -82,10 +82,10 @@ void push_streamed(Store& store, std::string_view job_class, const JobOptions& o
     base.erase("jid");
     base["enqueued_at"] = now;
     const JobTextTemplate text(base);
-    batch.reserve(end - next);
-    for (; next < end; ++next) {
+    batch.resize(end - next);  // the strings of a batch Redis already stored are reused
+    for (std::string& payload : batch) {
       std::string jid = new_jid();
-      batch.push_back(text.render(args_at(next), jid));
+      text.render_into(payload, args_at(next++), jid);
       jids.push_back(std::move(jid));
     }
     return true;

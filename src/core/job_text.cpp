@@ -43,22 +43,22 @@ JobTextTemplate::JobTextTemplate(const Json& shared) {
 }
 
 std::string JobTextTemplate::render(const Json& args, std::string_view jid) const {
+  std::string out;
+  render_into(out, args, jid);
+  return out;
+}
+
+void JobTextTemplate::render_into(std::string& out, const Json& args, std::string_view jid) const {
   // Empty args (the common bulk case) skip the serializer and its temporary string.
   const bool empty_array = args.is_array() && args.empty();
-  std::string args_text = empty_array ? std::string() : dump(args);
-  std::string out;
-  out.reserve(head_.size() + (empty_array ? 2 : args_text.size()) + middle_.size() + jid.size() +
-              tail_.size());
+  const std::string args_text = empty_array ? std::string("[]") : dump(args);
+  out.clear();
+  out.reserve(head_.size() + args_text.size() + middle_.size() + jid.size() + tail_.size());
   out += head_;
-  if (empty_array) {
-    out += "[]";
-  } else {
-    out += args_text;
-  }
+  out += args_text;
   out += middle_;
   out += jid;
   out += tail_;
-  return out;
 }
 
 }  // namespace kiq

@@ -24,6 +24,8 @@ class JobTextTemplate {
   // it must not need JSON escaping (new_jid()'s 24 hex digits do not). Throws
   // std::invalid_argument when args cannot be serialized (e.g. invalid UTF-8 in a string).
   std::string render(const Json& args, std::string_view jid) const;
+  // The same text written into `out` (replacing its contents, reusing its memory).
+  void render_into(std::string& out, const Json& args, std::string_view jid) const;
 
  private:
   std::string head_;    // {<keys before "args">,"args":

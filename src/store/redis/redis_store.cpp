@@ -204,6 +204,7 @@ void RedisStore::push_batches(std::string_view queue,
   // Batches sent whose reply is unread (at most two): sent again if run() retries on a fresh
   // connection because the leased one was found dead.
   std::deque<std::vector<std::string>> unconfirmed;
+  std::vector<std::string> spare;  // a confirmed batch, handed back to next_batch for reuse
   bool exhausted = false;
   bool confirmed_any = false;
   std::string lpush;
@@ -217,9 +218,10 @@ void RedisStore::push_batches(std::string_view queue,
       for (const auto& batch : unconfirmed) send(*c, batch);
       bool sadd_unread = true;
       for (;;) {
-        std::vector<std::string> batch;
+        std::vector<std::string> batch = std::move(spare);
+        spare.clear();
         if (!exhausted) exhausted = !next_batch(batch);
-        if (!batch.empty()) {
+        if (!exhausted && !batch.empty()) {
           unconfirmed.push_back(std::move(batch));  // first: a failed send is sent again
           send(*c, unconfirmed.back());
         }
@@ -231,6 +233,7 @@ void RedisStore::push_batches(std::string_view queue,
           if (sadd_unread) {
             sadd_unread = false;
           } else {
+            spare = std::move(unconfirmed.front());
             unconfirmed.pop_front();
           }
         }

@@ -430,7 +430,7 @@ TEST_F(RedisStoreTest, PushBatchesToAWrongTypeKeyIsAStoreError) {
   int calls = 0;
   EXPECT_THROW(store().push_batches("broken", [&](std::vector<std::string>& batch) {
     if (++calls > 3) return false;
-    batch.push_back(job("1"));
+    batch = {job("1")};
     return true;
   }), StoreError);
   std::vector<std::string> p{job("1")};
@@ -445,7 +445,7 @@ TEST_F(RedisStoreTest, PushBatchesCutOffMidwayIsNotRetried) {
   EXPECT_THROW(store().push_batches("bulk", [&](std::vector<std::string>& batch) {
     if (++calls == 3) raw({"CLIENT", "KILL", "TYPE", "normal"});
     if (calls > 4) return false;
-    batch.push_back(job("b" + std::to_string(calls)));
+    batch = {job("b" + std::to_string(calls))};
     return true;
   }), StoreError);
   // Batches Redis had stored are not pushed a second time on a fresh connection.
@@ -618,7 +618,7 @@ TEST(RedisStoreOutage, PushBatchesOnADroppedIdleConnectionIsRetriedOnce) {
   int calls = 0;
   store->push_batches("bulk", [&](std::vector<std::string>& batch) {
     if (++calls > 3) return false;
-    batch.push_back(job("b" + std::to_string(calls)));
+    batch = {job("b" + std::to_string(calls))};
     return true;
   });
   EXPECT_EQ(store->queue_size("bulk"), 3);  // each batch exactly once
