@@ -221,5 +221,39 @@ TEST(Payload, ParseSaysWhatIsWrong) {
   EXPECT_NE(nul.error.find("NUL byte at byte 23"), std::string::npos) << nul.error;
 }
 
+// parse_payload has a fast path (simdjson) for valid input; it must build exactly the value
+// nlohmann builds, types included (int64 / uint64 / double), and leave every rejection to the
+// nlohmann path (same errors as before).
+TEST(Payload, FastPathBuildsExactlyWhatNlohmannBuilds) {
+  const char* docs[] = {
+      R"({"class":"X","args":[1,-2,3.5,"s",true,false,null,[],{}],"jid":"abc"})",
+      R"({"big":18446744073709551615,"neg":-9223372036854775808,"max":9223372036854775807})",
+      R"({"d":[1e300,-0.0,0.1,1.7000000000000001e9,5e-324,1E2,12345678901234567890.5]})",
+      R"({"u":"caf\u00e9 \ud83d\ude00 \"q\" \\ \/ \n","raw":"ü€😀"})",
+      R"({"dup":1,"dup":2,"nested":{"dup":[1],"dup":[2,3]}})",
+      R"(  [ "not a hash" , 7 ]  )",
+      R"("just a string")",
+      R"(-0)",
+      R"({"at":1700000000.1234567,"retry":25,"created_at":1.7e9})",
+  };
+  for (const char* doc : docs) {
+    auto parsed = server::parse_payload(doc);
+    ASSERT_TRUE(parsed.ok()) << doc << ": " << parsed.error;
+    Json expected = Json::parse(doc);
+    EXPECT_EQ(parsed.job, expected) << doc;
+    EXPECT_EQ(parsed.job.dump(), expected.dump()) << doc;  // types too (1 vs 1.0, signedness)
+  }
+  // Rejected by the fast path, decided (and worded) by nlohmann: too big for 64 bits is a double.
+  auto huge = server::parse_payload(R"({"n":123456789012345678901234567890})");
+  ASSERT_TRUE(huge.ok()) << huge.error;
+  EXPECT_EQ(huge.job, Json::parse(R"({"n":123456789012345678901234567890})"));
+  auto bad_utf8 = server::parse_payload("{\"s\":\"\xff\"}");
+  EXPECT_FALSE(bad_utf8.ok());
+  EXPECT_NE(bad_utf8.error.find("not valid JSON"), std::string::npos) << bad_utf8.error;
+  auto trailing = server::parse_payload(R"({"class":"X"} x)");
+  EXPECT_FALSE(trailing.ok());
+  EXPECT_NE(trailing.error.find("not valid JSON"), std::string::npos) << trailing.error;
+}
+
 }  // namespace
 }  // namespace kiq
