@@ -22,6 +22,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -80,6 +81,9 @@ struct ServerOptions {
   ClientChain client_middleware;  // for jobs enqueued by jobs and poller re-pushes
   std::shared_ptr<spdlog::logger> logger;  // null = spdlog's default logger
   bool log_jobs = true;  // Sidekiq's start / done / fail lines per job (info level)
+  // Runs around each periodic heartbeat (tracing::install sets it when trace_heartbeat is on,
+  // to make a span of it). Must call `beat` once and let its exceptions through. Empty: none.
+  std::function<void(const std::function<void()>& beat)> around_heartbeat;
 };
 
 // Counters of this server since start (stat:* in the store are the shared totals).

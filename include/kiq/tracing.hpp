@@ -79,8 +79,8 @@ struct TracingOptions {
   // Poller re-pushes get an INTERNAL span "kiq.scheduler enqueue" (never injected: the job keeps
   // its original context). Off by default so traces stay clean (Ruby: trace_poller_enqueue).
   bool trace_poller = false;
-  // Reserved for the server's heartbeat (Ruby: trace_launcher_heartbeat); heartbeats are never
-  // traced by kiq today, whatever this says.
+  // Each periodic heartbeat of a server gets a root INTERNAL span "kiq.heartbeat" (Ruby:
+  // trace_launcher_heartbeat), ERROR when the beat fails. Needs install(ServerOptions&, ...).
   bool trace_heartbeat = false;
   std::chrono::milliseconds long_queue_wait{60000};   // `long_queue_wait` event above this
   std::chrono::seconds schedule_drift{300};           // `schedule.drift` event above this

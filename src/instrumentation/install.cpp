@@ -32,6 +32,18 @@ void install(ClientChain& client, ServerChain& server, const TracingOptions& opt
 
 void install(ServerOptions& server, const TracingOptions& options) {
   install(server.client_middleware, server.server_middleware, options);
+  if (options.trace_heartbeat) {
+    server.around_heartbeat = [source = std::make_shared<detail::TracerSource>(options.tracer_provider),
+                               peer = options.peer_service](const std::function<void()>& beat) {
+      detail::GlobalsScope globals;
+      otel::Tracer* tracer = source->tracer(globals);
+      if (!tracer) return beat();
+      otel::StartSpanOptions start;
+      start.parent = otel::kRoot;  // never part of a job's trace
+      if (!peer.empty()) start.attributes.push_back({"peer.service", peer});
+      tracer->in_span("kiq.heartbeat", std::move(start), [&] { beat(); });
+    };
+  }
 }
 
 ClientChain client_chain(const TracingOptions& options) {

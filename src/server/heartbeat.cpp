@@ -95,7 +95,13 @@ void run_heartbeat(State& state, const std::function<void(std::string_view)>& on
   auto last_orphan_check = std::chrono::steady_clock::now();
   while (!state.sleep_for(state.options.heartbeat_interval)) {
     try {
-      if (auto sig = beat(state)) on_signal(*sig);
+      std::optional<std::string> sig;
+      if (state.options.around_heartbeat) {
+        state.options.around_heartbeat([&] { sig = beat(state); });
+      } else {
+        sig = beat(state);
+      }
+      if (sig) on_signal(*sig);
       if (outage) log_line(*state.logger, spdlog::level::info, "", "heartbeat: store reachable again");
       outage = false;
       if (std::chrono::steady_clock::now() - last_orphan_check >= state.options.orphan_check_interval) {

@@ -91,6 +91,48 @@ const SpanData* producer(const std::vector<SpanData>& spans) {
   return nullptr;
 }
 
+// trace_heartbeat: every periodic beat is a root INTERNAL span; off (the default), none.
+std::vector<SpanData> heartbeat_spans(bool trace_heartbeat) {
+  auto exporter = std::make_shared<otel::sdk::InMemorySpanExporter>();
+  otel::sdk::TracerProviderOptions po;
+  po.processors = {std::make_shared<otel::sdk::SimpleSpanProcessor>(exporter)};
+  tracing::TracingOptions options;
+  options.tracer_provider = std::make_shared<otel::sdk::TracerProvider>(std::move(po));
+  options.trace_heartbeat = trace_heartbeat;
+  options.peer_service = "redis-main";
+  ServerOptions so;
+  so.concurrency = 1;
+  so.heartbeat_interval = 10ms;
+  so.fetch_timeout = 50ms;
+  so.logger = make_null_logger("tracing-heartbeat");
+  tracing::install(so, options);
+  auto store = std::make_shared<MemoryStore>();
+  Server server(so, JobRegistry{}, store);
+  server.start();
+  std::vector<SpanData> beats;
+  auto deadline = std::chrono::steady_clock::now() + (trace_heartbeat ? 15s : 300ms);
+  while (std::chrono::steady_clock::now() < deadline && beats.size() < 3) {
+    std::this_thread::sleep_for(10ms);
+    beats.clear();
+    for (const auto& s : exporter->finished_spans()) beats.push_back(s);
+  }
+  server.stop();
+  return beats;
+}
+
+TEST(TracingEndToEnd, TraceHeartbeatMakesARootSpanPerBeatAndIsOffByDefault) {
+  auto spans = heartbeat_spans(true);
+  ASSERT_GE(spans.size(), 3u);
+  for (const auto& s : spans) {
+    EXPECT_EQ(s.name, "kiq.heartbeat");
+    EXPECT_EQ(s.kind, SpanKind::kInternal);
+    EXPECT_FALSE(s.has_parent());
+    EXPECT_EQ(str(s, "peer.service"), "redis-main");
+  }
+  // Off: ~30 beats in 300 ms, no span at all (traces stay clean).
+  EXPECT_TRUE(heartbeat_spans(false).empty());
+}
+
 TEST(TracingEndToEnd, RetryKeepsTheOriginalContextInChildStyle) {
   TracedServer ts(tracing::PropagationStyle::kChild);
   ASSERT_TRUE(ts.client->perform_async("FlakyJob"));
