@@ -31,7 +31,9 @@ class Server::Impl {
 
   void start() {
     std::lock_guard lock(lifecycle_mu);
-    if (started) return;
+    // Stopped before it started (SIGTERM during `kiq server` start-up): start no threads, or
+    // nobody would join them (stop() has already run and returns at once from now on).
+    if (started || is_stopped()) return;
     started = true;
     State& s = *state;
     s.started_at = epoch_now();

@@ -506,6 +506,16 @@ TEST_F(ServerTest, RunBlocksUntilRequestStop) {
   EXPECT_FALSE(server.running());
 }
 
+// `kiq server` takes SIGTERM during start-up this way (stop before run): run() must return and
+// the server must be destroyed without starting threads nobody joins (was std::terminate).
+TEST_F(ServerTest, StopBeforeRunStartsNothing) {
+  Server server(fast_options(), registry, store);
+  server.stop();
+  server.run();
+  EXPECT_FALSE(server.running());
+  EXPECT_TRUE(store->processes().empty());
+}
+
 
 // A MemoryStore that fails some calls, as a store does during an outage.
 class FlakyStore : public MemoryStore {
