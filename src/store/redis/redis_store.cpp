@@ -201,8 +201,11 @@ void RedisStore::push_batches(std::string_view queue,
                               const std::function<bool(std::vector<std::string>&)>& next_batch) {
   if (queue.empty()) throw std::invalid_argument("push: empty queue name");
   const std::string key = keys::queue(queue);
-  // Batches sent whose reply is unread (at most two): sent again if run() retries on a fresh
-  // connection because the leased one was found dead.
+  // Batches Redis may still be storing while the next is built: more than one, so that Redis
+  // does not run dry when this thread is descheduled for a moment on a busy machine.
+  constexpr std::size_t kInFlight = 3;
+  // Batches sent whose reply is unread (at most kInFlight + 1): sent again if run() retries
+  // on a fresh connection because the leased one was found dead.
   std::deque<std::vector<std::string>> unconfirmed;
   std::vector<std::string> spare;  // a confirmed batch, handed back to next_batch for reuse
   bool exhausted = false;
@@ -225,9 +228,11 @@ void RedisStore::push_batches(std::string_view queue,
           unconfirmed.push_back(std::move(batch));  // first: a failed send is sent again
           send(*c, unconfirmed.back());
         }
-        // The newest batch stays in flight: Redis stores it while next_batch builds the next.
-        const std::size_t keep = exhausted ? 0 : 1;
-        while ((sadd_unread ? 1 : 0) + unconfirmed.size() > keep) {
+        // The newest batches stay in flight: Redis stores them while next_batch builds more.
+        // SADD's reply is read at once (the first batch went out with it): it proves the
+        // connection alive before Redis can have stored a batch whose reply is still unread.
+        const std::size_t keep = exhausted ? 0 : kInFlight;
+        while (sadd_unread || unconfirmed.size() > keep) {
           c->read_reply().check();
           confirmed_any = true;
           if (sadd_unread) {

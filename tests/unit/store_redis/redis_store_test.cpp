@@ -448,10 +448,9 @@ TEST_F(RedisStoreTest, PushBatchesCutOffMidwayIsNotRetried) {
     batch = {job("b" + std::to_string(calls))};
     return true;
   }), StoreError);
-  // Batches Redis had stored are not pushed a second time on a fresh connection.
-  const std::int64_t size = store().queue_size("bulk");
-  EXPECT_GE(size, 1);
-  EXPECT_LE(size, 3);
+  // Batches Redis had stored (the kill may come before it read any) are not pushed a second
+  // time on a fresh connection.
+  EXPECT_LE(store().queue_size("bulk"), 3);
   auto all = store().queue_range("bulk", 0, 10);
   EXPECT_EQ(std::set<std::string>(all.begin(), all.end()).size(), all.size());
 }
