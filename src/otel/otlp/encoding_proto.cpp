@@ -1,4 +1,5 @@
-// SpanData -> OTLP protobuf messages.
+// SpanData -> OTLP protobuf messages (the generated classes). The exporter encodes with
+// encoding_wire.cpp instead; this is the reference its output is checked against.
 #include <algorithm>
 #include <array>
 #include <iterator>
@@ -170,7 +171,7 @@ void to_proto(std::span<const sdk::SpanData> batch,
   }
 }
 
-std::string encode_protobuf(std::span<const sdk::SpanData> batch) {
+std::string encode_protobuf_generated(std::span<const sdk::SpanData> batch) {
   pb::collector::trace::v1::ExportTraceServiceRequest request;
   to_proto(batch, request);
   std::string body;

@@ -1,0 +1,175 @@
+// The direct wire encoder (encode_protobuf) against the generated-code reference
+// (encode_protobuf_generated): same bytes, and both parse into equal messages.
+#include <gtest/gtest.h>
+
+#include <google/protobuf/util/message_differencer.h>
+
+#include <cmath>
+#include <limits>
+
+#include "otel/otlp/encoding.hpp"
+#include "otel/otlp/proto_writer.hpp"
+#include "unit/otlp/sample_spans.hpp"
+
+namespace kiq::otel::otlp {
+namespace {
+
+using Request = pb::collector::trace::v1::ExportTraceServiceRequest;
+using testing::rich_batch;
+using testing::sample_batch;
+using testing::sample_resource;
+using testing::sample_scope;
+using testing::sample_span;
+using testing::span_id_of;
+using testing::trace_id_of;
+
+// Both encodings; `equal_messages`: also compare the parsed messages field by field (off for
+// batches with NaN, which never compares equal to itself).
+void expect_same_encoding(const std::vector<sdk::SpanData>& batch, bool equal_messages = true) {
+  const std::string fast = encode_protobuf(batch);
+  const std::string reference = encode_protobuf_generated(batch);
+  EXPECT_EQ(fast, reference);
+  Request a;
+  Request b;
+  ASSERT_TRUE(a.ParseFromString(fast));
+  ASSERT_TRUE(b.ParseFromString(reference));
+  if (equal_messages) {
+    std::string diff;
+    google::protobuf::util::MessageDifferencer differencer;
+    differencer.ReportDifferencesToString(&diff);
+    EXPECT_TRUE(differencer.Compare(a, b)) << diff;
+  }
+  EXPECT_EQ(a.SerializeAsString(), b.SerializeAsString());
+}
+
+TEST(OtlpWireEncoding, EmptyBatch) { expect_same_encoding({}); }
+
+TEST(OtlpWireEncoding, RichBatch) { expect_same_encoding(rich_batch()); }
+
+TEST(OtlpWireEncoding, LargeBatchNeedsLongLengths) {
+  expect_same_encoding(sample_batch(255));  // ScopeSpans well past 16 KiB: 3-byte lengths
+}
+
+TEST(OtlpWireEncoding, EveryAttributeEdge) {
+  sdk::SpanData span = sample_span(5);
+  span.attributes = {
+      {"false", false},
+      {"zero", std::int64_t{0}},
+      {"min", std::numeric_limits<std::int64_t>::min()},
+      {"max", std::numeric_limits<std::int64_t>::max()},
+      {"dzero", 0.0},
+      {"dneg", -0.0},
+      {"inf", std::numeric_limits<double>::infinity()},
+      {"tiny", std::numeric_limits<double>::denorm_min()},
+      {"empty", std::string()},
+      {"", std::string("empty key")},
+      {"long", std::string(300, 'x')},
+      {"longer", std::string(20000, 'y')},
+      {"ea_b", std::vector<bool>{}},
+      {"ea_i", std::vector<std::int64_t>{}},
+      {"ea_d", std::vector<double>{}},
+      {"ea_s", std::vector<std::string>{}},
+      {"ba", std::vector<bool>{false, true, false}},
+      {"ia", std::vector<std::int64_t>{0, -1, std::numeric_limits<std::int64_t>::max()}},
+      {"da", std::vector<double>{0.0, -1.5, 1e300}},
+      {"sa", std::vector<std::string>{"", "a", std::string(200, 'z')}},
+      {"bad\xff", std::string("v\xc3(")},
+      {"bad_array", std::vector<std::string>{"ok", "\xe2\x82"}},
+      {"utf8", std::string("caf\xc3\xa9 \xe2\x9c\x93")},
+  };
+  span.dropped_attributes_count = 1000;
+  expect_same_encoding({span});
+}
+
+TEST(OtlpWireEncoding, NaNDouble) {
+  sdk::SpanData span = sample_span(6);
+  span.attributes = {{"nan", std::numeric_limits<double>::quiet_NaN()},
+                     {"nans", std::vector<double>{std::nan("")}}};
+  expect_same_encoding({span}, /*equal_messages=*/false);
+}
+
+TEST(OtlpWireEncoding, EventsLinksStatusAndDefaults) {
+  sdk::SpanData span = sample_span(7);
+  span.name.clear();
+  span.start_unix_nano = 0;
+  span.end_unix_nano = 0;
+  span.attributes.clear();
+  span.events.push_back({"", 0, {}, 0});
+  span.events.push_back({"e\xfe", 42, {{"k", std::string(150, 'q')}, {"n", 1.25}}, 7});
+  for (int i = 0; i < 40; ++i) {
+    span.events.push_back({"ev" + std::to_string(i), 1700000000000000000ULL + i,
+                           {{"i", std::int64_t{i}}}, 0});
+  }
+  span.dropped_events_count = 300;
+  span.links.push_back({SpanContext(trace_id_of(1), span_id_of(2), TraceFlags(0), false), {}, 0});
+  span.links.push_back({SpanContext(trace_id_of(3), span_id_of(4), TraceFlags(1), true,
+                                    TraceState::parse("a=1,b=2").value_or(TraceState())),
+                        {{"x", true}, {"y", std::vector<std::string>{"p", "q"}}},
+                        200});
+  span.dropped_links_count = 70000;
+  span.status_code = StatusCode::kError;
+  span.status_description = "";  // error without a message: code only
+  expect_same_encoding({span});
+
+  span.status_description = "boom \xc0";
+  expect_same_encoding({span});
+  span.status_code = StatusCode::kOk;  // description ignored unless kError
+  expect_same_encoding({span});
+}
+
+TEST(OtlpWireEncoding, ResourcesScopesAndMissingOnes) {
+  auto resource = std::make_shared<const sdk::Resource>(
+      Attributes{{"service.name", std::string("svc")}, {"pid", std::int64_t{4242}}},
+      "https://opentelemetry.io/schemas/1.24.0");
+  auto scope = std::make_shared<sdk::InstrumentationScope>();
+  scope->name = "scope\xff";
+  scope->version = "";
+  scope->attributes = {{"scope.attr", 3.5}};
+  scope->schema_url = "https://example.test/scope";
+  auto bare_scope = sample_scope("", "");
+
+  std::vector<sdk::SpanData> batch;
+  for (std::uint8_t i = 1; i <= 12; ++i) {
+    sdk::SpanData span = sample_span(i);
+    switch (i % 4) {
+      case 0: span.resource = resource; span.scope = scope; break;
+      case 1: span.resource = nullptr; span.scope = nullptr; break;
+      case 2: span.resource = resource; span.scope = bare_scope; break;
+      default: span.scope = nullptr; break;  // the sample resource
+    }
+    if (i % 3 == 0) {
+      span.parent_span_id = span_id_of(100 + i);
+      span.parent_is_remote = (i % 2) == 0;
+    }
+    batch.push_back(std::move(span));
+  }
+  expect_same_encoding(batch);
+  expect_same_encoding({sample_span(1)});
+}
+
+// Whatever the guess, a nested message's length is a minimal varint and the body is intact.
+TEST(OtlpWireEncoding, WriterLengthsAreMinimalVarints) {
+  for (std::size_t size : {0u, 1u, 127u, 128u, 16383u, 16384u, 2097152u}) {
+    for (std::size_t guess : {0u, 200u, 20000u, 3000000u}) {
+      std::string out;
+      ProtoWriter w(out);
+      auto mark = w.begin_message(1, guess);
+      w.bytes_field(2, std::string(size, 'a'));
+      w.end_message(mark);
+      const std::size_t body = 1 + ProtoWriter::varint_size(size) + size;
+      ASSERT_EQ(out.size(), 1 + ProtoWriter::varint_size(body) + body) << size << "/" << guess;
+      std::uint64_t length = 0;
+      std::size_t i = 1;
+      for (int shift = 0;; ++i, shift += 7) {
+        const auto byte = static_cast<std::uint8_t>(out[i]);
+        length |= static_cast<std::uint64_t>(byte & 0x7F) << shift;
+        if ((byte & 0x80) == 0) break;
+      }
+      EXPECT_EQ(length, body);
+      EXPECT_EQ(out.substr(i + 1 + 1 + ProtoWriter::varint_size(size)), std::string(size, 'a'));
+    }
+  }
+}
+
+}  // namespace
+}  // namespace kiq::otel::otlp
