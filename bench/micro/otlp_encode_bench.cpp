@@ -1,0 +1,77 @@
+// OTLP protobuf encoding of a BatchSpanProcessor-sized batch of job spans: the direct wire
+// encoder (what the exporter uses) vs the generated-code reference (to_proto + Serialize).
+//   build-rel/bench/micro/kiq_otlp_micro_bench
+#include <benchmark/benchmark.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "otel/otlp/encoding.hpp"
+
+namespace {
+
+using namespace kiq::otel;
+
+// Spans shaped like kiq's CONSUMER job spans (remote parent, ~8 attributes).
+std::vector<sdk::SpanData> job_spans(std::size_t n) {
+  auto resource = std::make_shared<const sdk::Resource>(Attributes{
+      {"service.name", std::string("kiq-bench")},
+      {"telemetry.sdk.name", std::string("kiq")},
+      {"telemetry.sdk.language", std::string("cpp")},
+      {"telemetry.sdk.version", std::string("0.1.0")},
+      {"host.name", std::string("worker-1")},
+      {"process.pid", std::int64_t{4242}}});
+  auto scope = std::make_shared<sdk::InstrumentationScope>();
+  scope->name = "kiq";
+  scope->version = "0.1.0";
+  std::vector<sdk::SpanData> spans(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    auto& s = spans[i];
+    std::array<std::uint8_t, 16> t{};
+    std::array<std::uint8_t, 8> id{};
+    std::array<std::uint8_t, 8> parent{};
+    for (std::size_t b = 0; b < 16; ++b) t[b] = static_cast<std::uint8_t>(i * 7 + b + 1);
+    for (std::size_t b = 0; b < 8; ++b) id[b] = static_cast<std::uint8_t>(i * 3 + b + 1);
+    for (std::size_t b = 0; b < 8; ++b) parent[b] = static_cast<std::uint8_t>(i * 5 + b + 2);
+    s.context = SpanContext(TraceId(t), SpanId(id), TraceFlags(TraceFlags::kSampled), false);
+    s.parent_span_id = SpanId(parent);
+    s.parent_is_remote = true;
+    s.name = "process NoopJob";
+    s.kind = SpanKind::kConsumer;
+    s.start_unix_nano = 1700000000000000000ULL + i * 1000;
+    s.end_unix_nano = s.start_unix_nano + 12345;
+    const std::string jid = "0123456789abcdef01234" + std::to_string(i % 1000);
+    s.attributes = {{"messaging.system", std::string("sidekiq")},
+                    {"messaging.operation", std::string("process")},
+                    {"messaging.destination.name", std::string("default")},
+                    {"messaging.message.id", jid},
+                    {"sidekiq.job.class", std::string("NoopJob")},
+                    {"sidekiq.job.jid", jid},
+                    {"job.queue_wait_time_ms", std::int64_t{3}},
+                    {"kiq.job.outcome", std::string("success")}};
+    s.resource = resource;
+    s.scope = scope;
+  }
+  return spans;
+}
+
+void BM_EncodeWire(benchmark::State& state) {
+  const auto spans = job_spans(static_cast<std::size_t>(state.range(0)));
+  for (auto _ : state) benchmark::DoNotOptimize(kiq::otel::otlp::encode_protobuf(spans));
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_EncodeWire)->Arg(512)->Arg(1);
+
+void BM_EncodeGenerated(benchmark::State& state) {
+  const auto spans = job_spans(static_cast<std::size_t>(state.range(0)));
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(kiq::otel::otlp::encode_protobuf_generated(spans));
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_EncodeGenerated)->Arg(512)->Arg(1);
+
+}  // namespace
+
+BENCHMARK_MAIN();
