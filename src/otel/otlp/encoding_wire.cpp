@@ -256,11 +256,11 @@ void resource_spans_message(ProtoWriter& w, const ResourceGroup& group,
 
 std::string encode_protobuf(std::span<const sdk::SpanData> batch) {
   std::string body;
-  body.reserve(256 + batch.size() * 256);  // typical kiq job spans: ~150-250 bytes each
-  ProtoWriter w(body);
+  ProtoWriter w(body, 256 + batch.size() * 256);  // typical kiq job spans: ~150-250 bytes each
   for (const auto& group : group_batch(batch)) {
     resource_spans_message(w, group, batch.size() * 200);
   }
+  w.finish();
   return body;
 }
 

@@ -156,6 +156,7 @@ TEST(OtlpWireEncoding, WriterLengthsAreMinimalVarints) {
       auto mark = w.begin_message(1, guess);
       w.bytes_field(2, std::string(size, 'a'));
       w.end_message(mark);
+      w.finish();
       const std::size_t body = 1 + ProtoWriter::varint_size(size) + size;
       ASSERT_EQ(out.size(), 1 + ProtoWriter::varint_size(body) + body) << size << "/" << guess;
       std::uint64_t length = 0;
