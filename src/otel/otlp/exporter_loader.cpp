@@ -30,12 +30,12 @@ namespace {
 constexpr const char* kModuleFile = "libkiq_otlp.so";
 constexpr const char* kModuleEnv = "KIQ_OTLP_MODULE";
 
-// Where the module is looked for, first match wins: $KIQ_OTLP_MODULE alone when set; else next
-// to the executable, ../lib of it (an installed layout), the build tree that produced this
-// code (tests and tools run from it), and last the dynamic linker's own search
+// Where the module is looked for, first match wins: $KIQ_OTLP_MODULE alone when set and not
+// empty; else next to the executable, ../lib of it (an installed layout), the build tree that
+// produced this code (tests and tools run from it), and last the dynamic linker's own search
 // (LD_LIBRARY_PATH, ld.so.cache).
 std::vector<std::string> module_candidates() {
-  if (auto path = process_env(kModuleEnv)) return {*path};
+  if (auto path = process_env(kModuleEnv); path && !path->empty()) return {*path};
   std::vector<std::string> paths;
   std::error_code ec;
   std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
