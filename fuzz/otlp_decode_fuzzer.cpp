@@ -1,7 +1,8 @@
 // Fuzzes the OTLP receiver-side decoders and, on success, the encoders with what came out.
 // Input: first byte even -> protobuf body, odd -> OTLP/JSON body; the rest is the body.
 // Invariants: nothing crashes or throws; whatever decodes re-encodes to protobuf that decodes
-// again to the same number of spans.
+// again to the same number of spans, and the direct wire encoder gives the generated classes'
+// bytes exactly.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -17,6 +18,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                                   : kiq::otel::sdk::decode_otlp_json(body);
   if (!spans) return 0;
   std::string proto = kiq::otel::otlp::encode_protobuf(*spans);
+  if (proto != kiq::otel::otlp::encode_protobuf_generated(*spans)) std::abort();
   (void)kiq::otel::otlp::encode_json(*spans);
   auto again = kiq::otel::sdk::decode_otlp_protobuf(proto);
   if (!again || again->size() != spans->size()) std::abort();
