@@ -134,7 +134,7 @@ std::shared_ptr<spdlog::logger> pick_logger(const ServerOptions& o) {
 }
 // Fetch batch bounds: the concurrency up to kMaxFetchBatch, adapted to the job time (see
 // JobBuffer), unless ServerOptions::fetch_batch fixes it.
-constexpr std::size_t kMaxFetchBatch = 500;
+constexpr std::size_t kMaxFetchBatch = 250;  // 500 cost ~0.7 MB more peak RSS, no measurable speed
 JobBuffer make_buffer(const ServerOptions& o) {
   const auto workers = static_cast<std::size_t>(std::max(1, o.concurrency));
   if (o.fetch_batch > 0) return JobBuffer(o.fetch_batch, o.fetch_batch, workers);
