@@ -97,10 +97,11 @@ class Client {
   std::optional<std::string> push(Json item, PushOrigin origin = PushOrigin::kClient);
 
   // Many jobs of one class: a fresh jid each; `at` (optional) schedules them all. Chunked by
-  // batch_size with one store call per chunk (one created_at/enqueued_at per chunk, as
+  // batch_size: one LPUSH (or ZADD) per chunk, one created_at/enqueued_at per chunk (as
   // Sidekiq's raw_push). Throws std::invalid_argument before pushing anything if an element of
   // args is not an array. Without client middleware the job text is written directly (no Json
-  // object per job). Returns the jids actually pushed.
+  // object per job) and immediate chunks go through Store::push_batches (pipelined on Redis).
+  // Returns the jids actually pushed.
   std::vector<std::string> push_bulk(std::string_view job_class, const std::vector<Json>& args,
                                      std::optional<double> at = std::nullopt,
                                      std::size_t batch_size = kDefaultBatchSize);
