@@ -13,7 +13,8 @@ namespace {
 
 using namespace kiq::otel;
 
-// Spans shaped like kiq's CONSUMER job spans (remote parent, ~8 attributes).
+// Spans shaped like kiq's CONSUMER job spans (remote parent, 13 attributes, the created_at and
+// enqueued_at events: ~500 bytes each, like what bench/run tracing exports).
 std::vector<sdk::SpanData> job_spans(std::size_t n) {
   auto resource = std::make_shared<const sdk::Resource>(Attributes{
       {"service.name", std::string("kiq-bench")},
@@ -49,7 +50,14 @@ std::vector<sdk::SpanData> job_spans(std::size_t n) {
                     {"sidekiq.job.class", std::string("NoopJob")},
                     {"sidekiq.job.jid", jid},
                     {"job.queue_wait_time_ms", std::int64_t{3}},
-                    {"kiq.job.outcome", std::string("success")}};
+                    {"kiq.job.outcome", std::string("success")},
+                    {"sidekiq.job.will_retry", false},
+                    {"messaging.client.id", std::string("worker-1:4242:0f3a9c")},
+                    {"thread.id", std::int64_t{7}},
+                    {"job.retry_count", std::int64_t{0}},
+                    {"code.namespace", std::string("NoopJob")}};
+    s.events = {{"created_at", s.start_unix_nano - 5000000, {}, 0},
+                {"enqueued_at", s.start_unix_nano - 4000000, {}, 0}};
     s.resource = resource;
     s.scope = scope;
   }
