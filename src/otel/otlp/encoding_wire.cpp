@@ -128,7 +128,7 @@ void attributes_field(ProtoWriter& w, int field, const Attributes& attributes) {
 
 void span_message(ProtoWriter& w, const sdk::SpanData& data) {
   const SpanContext& ctx = data.context;
-  auto span = w.begin_message(ScopeSpans::kSpansFieldNumber, 200);
+  auto span = w.begin_message(ScopeSpans::kSpansFieldNumber, 500);
   w.bytes_field(Span::kTraceIdFieldNumber, as_bytes(ctx.trace_id().bytes()));
   w.bytes_field(Span::kSpanIdFieldNumber, as_bytes(ctx.span_id().bytes()));
   if (!ctx.trace_state().empty()) {
@@ -217,7 +217,8 @@ std::vector<ResourceGroup> group_batch(std::span<const sdk::SpanData> batch) {
 }
 
 void scope_spans_message(ProtoWriter& w, const ScopeGroup& group) {
-  auto scope_spans = w.begin_message(ResourceSpans::kScopeSpansFieldNumber, group.spans.size() * 200);
+  auto scope_spans =
+      w.begin_message(ResourceSpans::kScopeSpansFieldNumber, group.spans.size() * 500);
   {
     auto scope = w.begin_message(ScopeSpans::kScopeFieldNumber, 32);
     if (group.scope != nullptr) {
@@ -256,11 +257,12 @@ void resource_spans_message(ProtoWriter& w, const ResourceGroup& group,
 
 std::string encode_protobuf(std::span<const sdk::SpanData> batch) {
   std::string body;
-  ProtoWriter w(body, 256 + batch.size() * 256);  // typical kiq job spans: ~150-250 bytes each
-  for (const auto& group : group_batch(batch)) {
-    resource_spans_message(w, group, batch.size() * 200);
-  }
-  w.finish();
+  {
+    ProtoWriter w(body, 256 + batch.size() * 512);  // kiq's job spans: ~500 bytes each
+    for (const auto& group : group_batch(batch)) {
+      resource_spans_message(w, group, batch.size() * 500);
+    }
+  }  // the writer trims `body` to what it wrote
   return body;
 }
 

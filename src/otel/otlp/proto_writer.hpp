@@ -135,7 +135,9 @@ class ProtoWriter {
   void tag(int field, std::uint32_t wire_type) {
     varint((static_cast<std::uint64_t>(field) << 3) | wire_type);
   }
-  void varint(std::uint64_t v) { pos_ = static_cast<std::size_t>(write_varint(at(), v) - out_.data()); }
+  void varint(std::uint64_t v) {
+    pos_ = static_cast<std::size_t>(write_varint(at(), v) - out_.data());
+  }
   void little_endian(std::uint64_t v, std::size_t n) {
     char* p = at();
     for (std::size_t i = 0; i < n; ++i) p[i] = static_cast<char>((v >> (8 * i)) & 0xFF);
