@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "kiq/otel/sdk/exporters/otlp_http.hpp"
+#include "kiq/otel/tracer_provider.hpp"
 #include "otel/otlp/env_options.hpp"
 #include "otel/otlp/module.hpp"
 
@@ -72,6 +73,13 @@ struct Loaded {
 
 Loaded load_module() {
   std::vector<std::string> failures;
+  auto failed = [&] {
+    return Loaded{nullptr, fmt::format(
+        "OTLP export needs the OTLP/HTTP exporter module {}, which could not be loaded ({}). "
+        "Build it next to the kiq binary (scripts/build release kiq builds both), point {} at "
+        "it, or link your program with the kiq_otlp library",
+        kModuleFile, fmt::join(failures, "; "), kModuleEnv)};
+  };
   for (const auto& path : module_candidates()) {
     // RTLD_NOW: a symbol the module cannot resolve is reported here, not as a crash later.
     // The handle is never closed: exporters created from it live until process exit.
@@ -81,24 +89,24 @@ Loaded load_module() {
       failures.push_back(why ? why : path + ": cannot be loaded");
       continue;
     }
+    // The first module that loads is the one: its initialisers (protobuf descriptors) have
+    // run, so a second module could not be loaded after it. A wrong one is an error.
     auto entry = reinterpret_cast<const ModuleInfo* (*)()>(::dlsym(handle, "kiq_otlp_module"));
     const ModuleInfo* info = entry ? entry() : nullptr;
     if (!info) {
       failures.push_back(path + ": not a kiq OTLP module (no kiq_otlp_module entry point)");
-      continue;
-    }
-    if (std::string why = mismatch(*info); !why.empty()) {
+    } else if (std::string why = mismatch(*info); !why.empty()) {
       failures.push_back(path + ": " + why);
-      continue;
+    } else if (info->set_global_provider != &otel::set_tracer_provider) {
+      failures.push_back(path + ": it would use its own copy of kiq's tracing globals, because "
+                         "this program does not export its kiq symbols (link it with the "
+                         "kiq_otlp_dynamic CMake target, or link kiq_otlp instead)");
+    } else {
+      return {info, ""};
     }
-    return {info, ""};
+    return failed();
   }
-  std::string error = fmt::format(
-      "OTLP export needs the OTLP/HTTP exporter module {}, which could not be loaded ({}). Build "
-      "it next to the kiq binary (scripts/build release kiq builds both), point {} at it, or "
-      "link your program with the kiq_otlp library",
-      kModuleFile, fmt::join(failures, "; "), kModuleEnv);
-  return {nullptr, std::move(error)};
+  return failed();
 }
 
 // Resolved once per process (function-local static: thread-safe initialisation); a failure is

@@ -17,6 +17,7 @@
 
 #include "kiq/otel/sdk/exporter.hpp"
 #include "kiq/otel/sdk/exporters/otlp_http.hpp"
+#include "kiq/otel/tracer_provider.hpp"
 
 #ifndef KIQ_OTLP_FLAVOR
 #define KIQ_OTLP_FLAVOR "unknown"  // CMake sets it: the sanitizers of the build ("" for none)
@@ -34,6 +35,10 @@ struct ModuleInfo {
   const char* version = nullptr;          // kiq version the exporter was built from
   const char* flavor = KIQ_OTLP_FLAVOR;   // sanitizers it was built with
   std::shared_ptr<sdk::SpanExporter> (*create)(sdk::OtlpHttpExporterOptions options) = nullptr;
+  // kiq::otel::set_tracer_provider as the exporter side resolved it: the loader compares it
+  // with its own to make sure the module uses the program's kiq_otel, not a second copy of
+  // its globals (which happens when the program does not export its kiq symbols).
+  void (*set_global_provider)(std::shared_ptr<otel::TracerProvider>) = nullptr;
 };
 
 // The exporter side's descriptor (module_info.cpp, part of kiq_otlp and of libkiq_otlp.so).

@@ -11,7 +11,8 @@ std::shared_ptr<sdk::SpanExporter> create(sdk::OtlpHttpExporterOptions options) 
 }  // namespace
 
 const ModuleInfo& module_info() {
-  static const ModuleInfo info{.version = KIQ_VERSION_STRING, .create = &create};
+  static const ModuleInfo info{.version = KIQ_VERSION_STRING, .create = &create,
+                               .set_global_provider = &otel::set_tracer_provider};
   return info;
 }
 
