@@ -8,19 +8,6 @@
 namespace kiq::server {
 namespace {
 
-// Puts jobs back at the consumer end of their queues. False (logged) if the store refused:
-// then they are still in this process's in-progress list.
-bool requeue_now(State& state, std::vector<FetchedJob>& jobs, std::string_view why) {
-  try {
-    state.store->requeue(state.identity, jobs);
-    state.requeued += static_cast<std::int64_t>(jobs.size());
-    return true;
-  } catch (const std::exception& e) {
-    log_line(*state.logger, spdlog::level::err, "", fmt::format("requeue {} failed: {}", why, e.what()));
-    return false;
-  }
-}
-
 // One fetch of up to `n` jobs under the claim, ending the claim. Returns false on a store
 // error (logged once per outage).
 bool fetch_claimed(State& state, std::size_t n, std::chrono::milliseconds timeout, bool fetcher_thread) {
@@ -37,13 +24,13 @@ bool fetch_claimed(State& state, std::size_t n, std::chrono::milliseconds timeou
   }
   // Quiet or stop came while the fetch was in flight: put the jobs straight back (Sidekiq's
   // RPUSH when a job arrives at a stopping processor), so quiet takes nothing new at once.
-  if (!jobs.empty() && (state.quiet || state.stopping) && requeue_now(state, jobs, "after quiet")) {
+  if (!jobs.empty() && (state.quiet || state.stopping) && requeue_jobs(state, jobs, "after quiet", false)) {
     jobs.clear();
   }
   // Closed meanwhile (shutdown took the buffer): requeue ourselves; if the store is away again,
   // they stay in progress where the next start's orphan recovery finds them.
   std::vector<FetchedJob> rejected = state.buffer.finish_fetch(std::move(jobs), fetcher_thread);
-  if (!rejected.empty()) requeue_now(state, rejected, "after shutdown");
+  if (!rejected.empty()) requeue_jobs(state, rejected, "after shutdown", false);
   return true;
 }
 
@@ -65,7 +52,7 @@ void run_fetcher(State& state) {
   // starts nothing new (Sidekiq) and another process can take them.
   std::vector<FetchedJob> unstarted = state.buffer.take_all();
   if (unstarted.empty()) return;
-  if (!requeue_now(state, unstarted, "at quiet")) {
+  if (!requeue_jobs(state, unstarted, "at quiet", false)) {
     // Keep them: stop() retries the requeue, or workers run them.
     // If shutdown closed the buffer meanwhile they stay in progress: the stray-job sweep or the
     // next start's orphan recovery brings them back.

@@ -179,7 +179,7 @@ class Server::Impl {
     quiet();
     if (fetcher.joinable()) fetcher.join();
     s.buffer.close();
-    requeue(s.buffer.take_all(), "buffered");
+    server::requeue_jobs(s, s.buffer.take_all(), "buffered", true);
 
     std::vector<bool> done;
     {
@@ -204,7 +204,7 @@ class Server::Impl {
         overdue.push_back(*job);
       }
     }
-    requeue(std::move(overdue), "still running at the shutdown deadline");
+    server::requeue_jobs(s, overdue, "still running at the shutdown deadline", true);
     for (std::size_t i = 0; i < workers.size(); ++i) {
       if (done[i]) workers[i].join();
       else workers[i].detach();  // it holds the State; its result is dropped (job requeued)
@@ -222,20 +222,6 @@ class Server::Impl {
       log_line(*s.logger, spdlog::level::err, "", fmt::format("final heartbeat failed: {}", e.what()));
     }
     log_line(*s.logger, spdlog::level::info, "", "stopped");
-  }
-
-  void requeue(std::vector<FetchedJob> jobs, std::string_view why) {
-    if (jobs.empty()) return;
-    try {
-      state->store->requeue(state->identity, jobs);
-      state->requeued += static_cast<std::int64_t>(jobs.size());
-      log_line(*state->logger, spdlog::level::warn, "",
-               fmt::format("requeued {} job(s) {}", jobs.size(), why));
-    } catch (const std::exception& e) {
-      log_line(*state->logger, spdlog::level::err, "",
-               fmt::format("requeue of {} job(s) failed: {} (they stay in progress and will be recovered)",
-                           jobs.size(), e.what()));
-    }
   }
 
   std::mutex lifecycle_mu;

@@ -121,6 +121,22 @@ std::size_t JobBuffer::size() const {
   return jobs_.size();
 }
 
+bool requeue_jobs(State& state, std::span<const FetchedJob> jobs, std::string_view why, bool announce) {
+  if (jobs.empty()) return true;
+  try {
+    state.store->requeue(state.identity, jobs);
+  } catch (const std::exception& e) {
+    log_line(*state.logger, spdlog::level::err, "",
+             fmt::format("requeue of {} job(s) {} failed: {} (they stay in progress and will be recovered)",
+                         jobs.size(), why, e.what()));
+    return false;
+  }
+  state.requeued += static_cast<std::int64_t>(jobs.size());
+  if (announce)
+    log_line(*state.logger, spdlog::level::warn, "", fmt::format("requeued {} job(s) {}", jobs.size(), why));
+  return true;
+}
+
 void log_line(spdlog::logger& logger, spdlog::level::level_enum level, std::string_view context,
               std::string_view message) {
   if (!logger.should_log(level)) return;

@@ -12,6 +12,7 @@
 #include <deque>
 #include <map>
 #include <set>
+#include <span>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -184,6 +185,11 @@ std::size_t recover_orphans(State& state);
 // Requeues this process's own stray in-progress entries (see stray_jobs.hpp); called by
 // recover_orphans. Throws StoreError.
 std::size_t sweep_stray_jobs(State& state);
+// Puts jobs this process holds back at the consumer end of their queues (Store::requeue) and
+// counts them; `why` completes the log lines ("at quiet", "still running at the deadline").
+// `announce`: log a warning on success too. On a store error: logged, false, and the jobs stay
+// in this process's in-progress list (the stray-job sweep or orphan recovery brings them back).
+bool requeue_jobs(State& state, std::span<const FetchedJob> jobs, std::string_view why, bool announce);
 // Resident set size of this process in KB.
 std::int64_t rss_kb();
 
