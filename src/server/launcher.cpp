@@ -101,17 +101,17 @@ class Server::Impl {
     return stopped;
   }
 
+  // Looks along the job's path, queue first: a job fetched between the queue check and the
+  // in-progress check is still in progress (it leaves only when acked, after running), so it
+  // cannot slip past. (Checking in-progress first missed a job fetched in between.)
   bool idle() {
     State& s = *state;
-    if (s.buffer.size() > 0) return false;
-    {
-      std::lock_guard lock(s.running_mu);
-      if (!s.running.empty()) return false;
-    }
-    if (!s.store->in_progress(s.identity).empty()) return false;
     for (const auto& q : s.queue_order.names())
       if (s.store->queue_size(q) > 0) return false;
-    return true;
+    if (!s.store->in_progress(s.identity).empty()) return false;
+    if (s.buffer.size() > 0) return false;
+    std::lock_guard lock(s.running_mu);
+    return s.running.empty();
   }
 
   bool nothing_due() {
