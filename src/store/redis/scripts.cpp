@@ -40,12 +40,30 @@ for i = 3, #ARGV do
   local dst = 'kiq:inprogress|' .. id .. '|' .. q
   local took = 0
   while n < max do
-    local job = redis.call('RPOPLPUSH', src, dst)
-    if not job then break end
-    n = n + 1
-    took = took + 1
-    out[#out + 1] = q
-    out[#out + 1] = job
+    -- RPOP with a count (Redis >= 6.2) moves a whole batch in two calls instead of one
+    -- RPOPLPUSH per job; chunks of at most 1000 keep unpack within Lua's stack.
+    local want = math.min(max - n, 1000)
+    local got = redis.pcall('RPOP', src, want)
+    if type(got) == 'table' and got.err then  -- Redis < 6.2: one RPOPLPUSH per job
+      got = {}
+      for _ = 1, want do
+        local job = redis.call('RPOPLPUSH', src, dst)
+        if not job then break end
+        got[#got + 1] = job
+      end
+    elseif got then
+      redis.call('LPUSH', dst, unpack(got))
+    else
+      got = {}
+    end
+    if #got == 0 then break end
+    for i = 1, #got do
+      out[#out + 1] = q
+      out[#out + 1] = got[i]
+    end
+    n = n + #got
+    took = took + #got
+    if #got < want then break end
   end
   if took > 0 then redis.call('SADD', 'kiq:inprogress|' .. id, q) end
 end

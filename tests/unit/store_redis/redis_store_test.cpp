@@ -121,6 +121,23 @@ TEST_F(RedisStoreTest, FetchWalksQueuesInOrderAndFillsTheBatch) {
   EXPECT_THAT(raw({"SMEMBERS", "kiq:inprogress|w"}), ::testing::AnyOf("high low", "low high"));
 }
 
+// The fetch script moves jobs with RPOP <count> in chunks of 1000: a batch spanning chunks
+// keeps FIFO order in the reply and in the in-progress list (oldest at its tail).
+TEST_F(RedisStoreTest, FetchOfABatchLargerThanAChunkKeepsOrder) {
+  std::vector<std::string> payloads;
+  for (int i = 0; i < 2500; ++i) payloads.push_back(job("b" + std::to_string(i)));
+  store().push("default", payloads);
+  std::vector<std::string> queues{"default"};
+  auto got = store().fetch("w", queues, 2100, std::chrono::milliseconds(0));
+  ASSERT_EQ(got.size(), 2100u);
+  for (std::size_t i = 0; i < got.size(); ++i) ASSERT_EQ(got[i].payload, payloads[i]) << i;
+  EXPECT_EQ(raw({"LLEN", "kiq:inprogress|w|default"}), "2100");
+  EXPECT_EQ(raw({"LINDEX", "kiq:inprogress|w|default", "-1"}), payloads[0]);
+  EXPECT_EQ(raw({"LINDEX", "kiq:inprogress|w|default", "0"}), payloads[2099]);
+  EXPECT_EQ(raw({"LINDEX", "queue:default", "-1"}), payloads[2100]);
+  EXPECT_EQ(store().queue_size("default"), 400);
+}
+
 TEST_F(RedisStoreTest, FetchOnEmptyQueuesWaitsThenReturnsNothing) {
   std::vector<std::string> queues{"a", "b"};
   EXPECT_TRUE(store().fetch("w", queues, 5, std::chrono::milliseconds(250)).empty());
