@@ -29,12 +29,12 @@ std::string utc_date(double epoch) {
 }
 
 std::vector<std::pair<std::string, std::string>> work_snapshot(State& state) {
-  std::lock_guard lock(state.running_mu);
   std::vector<std::pair<std::string, std::string>> out;
-  for (const auto& [tid, job] : state.running) {
-    if (job.abandoned) continue;
-    Json w = {{"queue", job.fetched->queue}, {"payload", job.fetched->payload}, {"run_at", job.run_at}};
-    out.emplace_back(tid, w.dump(-1, ' ', false, Json::error_handler_t::replace));
+  for (const auto& slot : state.slots) {
+    std::lock_guard lock(slot->mu);
+    if (!slot->running || slot->abandoned) continue;
+    Json w = {{"queue", slot->in_hand->queue}, {"payload", slot->in_hand->payload}, {"run_at", slot->run_at}};
+    out.emplace_back(slot->tid, w.dump(-1, ' ', false, Json::error_handler_t::replace));
   }
   return out;
 }

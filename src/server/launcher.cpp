@@ -54,7 +54,7 @@ class Server::Impl {
     }
     for (int i = 0; i < s.options.concurrency; ++i) {
       workers.emplace_back([st = state, i] {
-        server::run_processor(*st, fmt::format("{:x}", (static_cast<unsigned>(getpid()) << 8) ^ (i + 1)));
+        server::run_processor(*st, *st->slots[static_cast<std::size_t>(i)]);
         {
           std::lock_guard wl(st->workers_mu);
           st->worker_done[static_cast<std::size_t>(i)] = true;
@@ -110,8 +110,7 @@ class Server::Impl {
       if (s.store->queue_size(q) > 0) return false;
     if (!s.store->in_progress(s.identity).empty()) return false;
     if (s.buffer.size() > 0) return false;
-    std::lock_guard lock(s.running_mu);
-    return s.running.empty();
+    return s.busy() == 0;
   }
 
   bool nothing_due() {
@@ -163,9 +162,8 @@ class Server::Impl {
       log_line(*state->logger, spdlog::level::info, "", fmt::format("{} received: stopping", sig));
       request_stop();
     } else if (sig == "TTIN") {
-      std::lock_guard lock(state->running_mu);
       log_line(*state->logger, spdlog::level::info, "",
-               fmt::format("TTIN: {} job(s) running, {} buffered", state->running.size(), state->buffer.size()));
+               fmt::format("TTIN: {} job(s) running, {} buffered", state->busy(), state->buffer.size()));
     } else {
       log_line(*state->logger, spdlog::level::warn, "", fmt::format("ignoring unknown signal {}", sig));
     }
@@ -190,19 +188,19 @@ class Server::Impl {
       done = s.worker_done;
     }
     std::vector<FetchedJob> overdue;
-    {
-      std::lock_guard lock(s.running_mu);
-      for (auto& [tid, job] : s.running) {
-        if (job.abandoned) continue;
-        job.abandoned = true;
-        overdue.push_back(*job.fetched);
+    for (const auto& slot : s.slots) {
+      std::lock_guard lock(slot->mu);
+      if (!slot->in_hand) continue;
+      if (slot->running) {
+        if (slot->abandoned) continue;
+        slot->abandoned = true;
+      } else {
+        // Taken from the buffer but not started yet (parsing, or the thread was descheduled):
+        // requeue it too, or a detached worker would start it after the process is gone.
+        if (slot->abandoned_in_hand) continue;
+        slot->abandoned_in_hand = true;
       }
-      // Taken from the buffer but not started yet (parsing, or the thread was descheduled):
-      // requeue them too, or a detached worker would start them after the process is gone.
-      for (const auto& [tid, job] : s.in_hand) {
-        if (s.running.count(tid) || !s.abandoned_in_hand.insert(tid).second) continue;
-        overdue.push_back(*job);
-      }
+      overdue.push_back(*slot->in_hand);
     }
     server::requeue_jobs(s, overdue, "still running at the shutdown deadline", true);
     for (std::size_t i = 0; i < workers.size(); ++i) {
@@ -260,10 +258,7 @@ ServerStats Server::stats() const {
   ServerStats out;
   out.processed = s.processed;
   out.failed = s.failed;
-  {
-    std::lock_guard lock(s.running_mu);
-    out.busy = static_cast<std::int64_t>(s.running.size());
-  }
+  out.busy = s.busy();
   out.buffered = static_cast<std::int64_t>(s.buffer.size());
   out.retried = s.retried;
   out.dead = s.dead;

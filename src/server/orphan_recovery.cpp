@@ -23,12 +23,7 @@ std::size_t recover_orphans(State& state) {
 
 std::size_t sweep_stray_jobs(State& state) {
   std::vector<FetchedJob> held = state.buffer.snapshot();
-  {
-    std::lock_guard lock(state.running_mu);
-    for (const auto& [tid, job] : state.running) held.push_back(*job.fetched);
-    for (const auto& [tid, job] : state.in_hand)
-      if (!state.running.count(tid)) held.push_back(*job);  // not counted twice
-  }
+  for (auto& job : state.in_hand()) held.push_back(std::move(job));  // running ones included
   std::size_t n = state.strays.sweep(*state.store, state.identity, held);
   if (n > 0) {
     state.recovered += static_cast<std::int64_t>(n);

@@ -3,6 +3,7 @@
 // out of here and never loses the entry (it goes to the dead set with a clear error).
 #include <chrono>
 #include <cmath>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -98,27 +99,27 @@ void kill_invalid(State& state, const FetchedJob& fetched, const Json* parsed, c
 
 // Registers the job in the work table; returns false if shutdown already requeued it (it was
 // in this worker's hands, not yet started, at the deadline): then it must not run here.
-bool mark_running(State& state, const std::string& tid, const FetchedJob& fetched) {
-  std::lock_guard lock(state.running_mu);
-  if (state.abandoned_in_hand.erase(tid) > 0) return false;
-  state.running[tid] = RunningJob{&fetched, static_cast<std::int64_t>(epoch_now()), false};
+bool mark_running(WorkerSlot& slot) {
+  std::lock_guard lock(slot.mu);
+  if (std::exchange(slot.abandoned_in_hand, false)) return false;
+  slot.running = true;
+  slot.run_at = static_cast<std::int64_t>(epoch_now());
+  slot.abandoned = false;
   return true;
 }
 
 // True (once) if shutdown requeued this worker's not-yet-started job at the deadline.
-bool requeued_at_deadline(State& state, const std::string& tid) {
-  std::lock_guard lock(state.running_mu);
-  return state.abandoned_in_hand.erase(tid) > 0;
+bool requeued_at_deadline(WorkerSlot& slot) {
+  std::lock_guard lock(slot.mu);
+  return std::exchange(slot.abandoned_in_hand, false);
 }
 
 // Removes the job from the work table; false if shutdown already requeued it (result dropped).
-bool finish_running(State& state, const std::string& tid) {
-  std::lock_guard lock(state.running_mu);
-  auto it = state.running.find(tid);
-  if (it == state.running.end()) return false;
-  bool abandoned = it->second.abandoned;
-  state.running.erase(it);
-  return !abandoned;
+bool finish_running(WorkerSlot& slot) {
+  std::lock_guard lock(slot.mu);
+  if (!slot.running) return false;
+  slot.running = false;
+  return !slot.abandoned;
 }
 
 void handle_failure(State& state, const FetchedJob& fetched, const Json& job, const JobType* type,
@@ -157,15 +158,15 @@ void handle_failure(State& state, const FetchedJob& fetched, const Json& job, co
 
 }  // namespace
 
-void process_job(State& state, const std::string& tid, const FetchedJob& fetched) {
+void process_job(State& state, WorkerSlot& slot, const FetchedJob& fetched) {
   ParsedPayload payload = parse_payload(fetched.payload);  // invalid or too deep: a clear error
   if (!payload.ok()) {
-    if (!requeued_at_deadline(state, tid)) kill_invalid(state, fetched, nullptr, payload.error);
+    if (!requeued_at_deadline(slot)) kill_invalid(state, fetched, nullptr, payload.error);
     return;
   }
   Json parsed = std::move(payload.job);
   if (std::string problem = validation_error(parsed); !problem.empty()) {
-    if (!requeued_at_deadline(state, tid)) kill_invalid(state, fetched, &parsed, problem);
+    if (!requeued_at_deadline(slot)) kill_invalid(state, fetched, &parsed, problem);
     return;
   }
 
@@ -174,7 +175,7 @@ void process_job(State& state, const std::string& tid, const FetchedJob& fetched
   // Built up front only for the per-job start/done lines; a failure builds it when it logs.
   std::string context = state.options.log_jobs && state.logger->should_log(spdlog::level::info)
                             ? job_log_context(parsed) : "";
-  if (!mark_running(state, tid, fetched)) return;  // requeued at the shutdown deadline
+  if (!mark_running(slot)) return;  // requeued at the shutdown deadline
   // Only the per-job log lines show the elapsed time: no clock reads for it otherwise.
   const auto start = state.options.log_jobs ? std::chrono::steady_clock::now()
                                             : std::chrono::steady_clock::time_point{};
@@ -191,12 +192,12 @@ void process_job(State& state, const std::string& tid, const FetchedJob& fetched
       throw UnknownJobClass(fmt::format("unknown job class {} (not registered with this kiq server)", cls));
     detail::run_job(state.options.server_middleware, ctx, *type);
   } catch (const std::exception& e) {
-    if (finish_running(state, tid)) handle_failure(state, fetched, ctx.job(), type, e, context, elapsed());
+    if (finish_running(slot)) handle_failure(state, fetched, ctx.job(), type, e, context, elapsed());
     return;
   } catch (...) {
     non_std.emplace("job threw a non-std::exception value");
   }
-  if (!finish_running(state, tid)) return;  // requeued at shutdown: the next run will report
+  if (!finish_running(slot)) return;  // requeued at shutdown: the next run will report
   if (non_std) {
     handle_failure(state, fetched, ctx.job(), type, *non_std, context, elapsed());
     return;
@@ -208,24 +209,24 @@ void process_job(State& state, const std::string& tid, const FetchedJob& fetched
   store_call(state, "ack", [&] { state.store->ack(state.identity, fetched); });
 }
 
-void run_processor(State& state, std::string tid) {
+void run_processor(State& state, WorkerSlot& slot) {
   // Every 8th job is timed for the adaptive fetch batch: enough for a moving average, and two
   // clock reads fewer for the rest.
   constexpr unsigned kTimeEvery = 8;
   unsigned count = 0;
   while (auto job = state.buffer.pop()) {
     {
-      std::lock_guard lock(state.running_mu);
-      state.in_hand[tid] = &*job;
+      std::lock_guard lock(slot.mu);
+      slot.in_hand = &*job;
     }
     // Refill before running: the round trip overlaps the other workers' jobs.
     fetch_as_worker(state);
     const bool timed = count++ % kTimeEvery == 0;
     const auto taken = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
-    process_job(state, tid, *job);
+    process_job(state, slot, *job);
     {
-      std::lock_guard lock(state.running_mu);
-      state.in_hand.erase(tid);
+      std::lock_guard lock(slot.mu);
+      slot.in_hand = nullptr;
     }
     if (timed) state.buffer.note_job_time(std::chrono::steady_clock::now() - taken);
   }

@@ -1,6 +1,8 @@
 // Server state, the fetched-job buffer and the Sidekiq log line helper.
 #include "server/state.hpp"
 
+#include <unistd.h>
+
 #include <fmt/format.h>
 
 namespace kiq::server {
@@ -49,6 +51,7 @@ std::size_t JobBuffer::try_claim() {
 std::vector<FetchedJob> JobBuffer::finish_fetch(std::vector<FetchedJob> jobs, bool by_fetcher_thread) {
   const std::size_t n = jobs.size();
   bool wake_fetcher = false;
+  std::size_t wake = 0, waiting = 0;
   {
     std::lock_guard lock(mu_);
     fetching_ = false;
@@ -60,22 +63,37 @@ std::vector<FetchedJob> JobBuffer::finish_fetch(std::vector<FetchedJob> jobs, bo
       workers_fetch_ = false;  // queues look empty: the fetcher thread waits on them (blocking)
       wake_fetcher = true;
     }
+    waiting = waiting_;
+    wake = std::min(n, waiting);
   }
   if (wake_fetcher) fetcher_cv_.notify_one();
-  // One wake-up per job: waking every worker for a small batch costs more than the jobs.
-  // (A sleeping worker costs nothing; notify_one without waiters is not a system call.)
-  for (std::size_t i = 0; i < n; ++i) jobs_cv_.notify_one();
+  wake_workers(wake, waiting);
   return {};
 }
 
+void JobBuffer::wake_workers(std::size_t wake, std::size_t waiting) {
+  // No more wake-ups than sleeping workers: one per job woke workers that had gone back to
+  // sleep on an empty buffer meanwhile (the notifying thread is often preempted by the first
+  // worker it wakes, and by the time it resumed its loop the batch was gone), some 15 futile
+  // wake-ups per worker wait on a no-op drain. Waking all of them is one system call.
+  if (wake == 0) return;
+  if (wake >= waiting) {
+    jobs_cv_.notify_all();
+    return;
+  }
+  for (std::size_t i = 0; i < wake; ++i) jobs_cv_.notify_one();
+}
+
 std::vector<FetchedJob> JobBuffer::put_back(std::vector<FetchedJob> jobs) {
-  const std::size_t n = jobs.size();
+  std::size_t wake = 0, waiting = 0;
   {
     std::lock_guard lock(mu_);
     if (closed_) return jobs;
     for (auto& j : jobs) jobs_.push_back(std::move(j));
+    waiting = waiting_;
+    wake = std::min(jobs.size(), waiting);
   }
-  for (std::size_t i = 0; i < n; ++i) jobs_cv_.notify_one();
+  wake_workers(wake, waiting);
   return {};
 }
 
@@ -88,7 +106,11 @@ void JobBuffer::note_job_time(std::chrono::nanoseconds elapsed) {
 
 std::optional<FetchedJob> JobBuffer::pop() {
   std::unique_lock lock(mu_);
-  jobs_cv_.wait(lock, [&] { return closed_ || !jobs_.empty(); });
+  if (!closed_ && jobs_.empty()) {
+    ++waiting_;
+    jobs_cv_.wait(lock, [&] { return closed_ || !jobs_.empty(); });
+    --waiting_;
+  }
   if (closed_) return std::nullopt;
   FetchedJob job = std::move(jobs_.front());
   jobs_.pop_front();
@@ -156,6 +178,13 @@ JobBuffer make_buffer(const ServerOptions& o) {
   if (o.fetch_batch > 0) return JobBuffer(o.fetch_batch, o.fetch_batch, workers);
   return JobBuffer(workers, std::max(workers, kMaxFetchBatch), workers);
 }
+std::vector<std::unique_ptr<WorkerSlot>> make_slots(const ServerOptions& o) {
+  std::vector<std::unique_ptr<WorkerSlot>> slots;
+  for (int i = 0; i < std::max(1, o.concurrency); ++i)
+    slots.push_back(std::make_unique<WorkerSlot>(
+        fmt::format("{:x}", (static_cast<unsigned>(getpid()) << 8) ^ static_cast<unsigned>(i + 1))));
+  return slots;
+}
 RetryPolicyOptions retry_options(const ServerOptions& o) {
   RetryPolicyOptions r;
   r.max_retries = o.max_retries;
@@ -170,7 +199,25 @@ State::State(ServerOptions opts, JobRegistry reg, std::shared_ptr<Store> st)
       logger(pick_logger(options)), client(store, options.client_middleware, &registry),
       retry_policy(retry_options(options)), queue_order(options.queues, options.strict),
       identity(options.identity.empty() ? make_identity() : options.identity),
-      buffer(make_buffer(options)) {}
+      buffer(make_buffer(options)), slots(make_slots(options)) {}
+
+std::int64_t State::busy() const {
+  std::int64_t n = 0;
+  for (const auto& slot : slots) {
+    std::lock_guard lock(slot->mu);
+    n += slot->running ? 1 : 0;
+  }
+  return n;
+}
+
+std::vector<FetchedJob> State::in_hand() const {
+  std::vector<FetchedJob> out;
+  for (const auto& slot : slots) {
+    std::lock_guard lock(slot->mu);
+    if (slot->in_hand) out.push_back(*slot->in_hand);
+  }
+  return out;
+}
 
 bool State::sleep_for(std::chrono::milliseconds d, bool poll) {
   std::unique_lock lock(wake_mu);

@@ -2,7 +2,7 @@
 // see. Private to src/server.
 //
 // Thread-safety: immutable fields are set before any thread starts; counters are atomics; the
-// job buffer and the running-jobs table have their own mutexes.
+// job buffer and each worker slot have their own mutexes.
 #pragma once
 
 #include <algorithm>
@@ -11,7 +11,6 @@
 #include <cstdint>
 #include <deque>
 #include <map>
-#include <set>
 #include <span>
 #include <memory>
 #include <mutex>
@@ -72,6 +71,7 @@ class JobBuffer {
 
  private:
   std::size_t batch_size() const;                 // from the job-time average
+  void wake_workers(std::size_t wake, std::size_t waiting);  // after new jobs, outside mu_
   std::size_t claimable_locked(std::size_t batch) const;  // room if a claim is possible, else 0
 
   mutable std::mutex mu_;
@@ -84,21 +84,36 @@ class JobBuffer {
   const std::size_t max_batch_;
   const std::size_t workers_;
   std::atomic<std::int64_t> job_ns_{0};  // moving average of note_job_time; 0 = no data yet
+  std::size_t waiting_ = 0;  // workers blocked in pop()
   bool fetching_ = false;
   bool workers_fetch_ = true;  // false after a fetch found nothing, until one finds jobs
   bool closed_ = false;
 };
 
-// A job a worker is running: shown in <identity>:work, requeued if still running at the
-// shutdown deadline (then `abandoned`, and the worker drops its result).
-struct RunningJob {
-  // The worker's own copy (no copy of the payload per job); valid while the entry exists, and
-  // only read under State::running_mu (the worker erases the entry before dropping the job).
-  const FetchedJob* fetched = nullptr;
-  std::int64_t run_at = 0;
-  bool abandoned = false;
-};
+// One worker's job, as the heartbeat (<identity>:work), the stray-job sweep and shutdown see it.
+// Each worker has its own slot and mutex: it locks only its own, a few times per job, so the
+// workers never contend with each other (one shared table with a std::map insert and erase per
+// job did); readers lock the slots one at a time.
+struct WorkerSlot {
+  explicit WorkerSlot(std::string t) : tid(std::move(t)) {}
 
+  const std::string tid;  // Sidekiq's thread id (the <identity>:work field)
+  mutable std::mutex mu;
+  // Guarded by mu:
+  // The job the worker has taken from the buffer and not yet handed on (acked, retried,
+  // killed): wider than `running` (covers parsing, bad input and the store calls), so the
+  // stray-job sweep never mistakes a job in a worker's hands for a lost one. Points into the
+  // worker's own stack frame; valid while set.
+  const FetchedJob* in_hand = nullptr;
+  // in_hand is running (registered before the middleware and perform, until they return).
+  bool running = false;
+  std::int64_t run_at = 0;
+  // Shutdown requeued the running job at the deadline: the worker drops its result.
+  bool abandoned = false;
+  // Shutdown requeued the in-hand job before it started: the worker must not start it (the
+  // process is gone by then, and the job is queued again).
+  bool abandoned_in_hand = false;
+};
 
 // Sidekiq-style log line: "<context>LEVEL: message" (see make_sidekiq_logger).
 void log_line(spdlog::logger& logger, spdlog::level::level_enum level, std::string_view context,
@@ -132,16 +147,12 @@ struct State {
   // recover_orphans(), which only the heartbeat thread (and start(), before it) calls.
   StraySweeper strays;
 
-  mutable std::mutex running_mu;
-  std::map<std::string, RunningJob> running;  // tid -> job
-  // tid -> the job a worker has taken from the buffer and not yet handed on (acked, retried,
-  // killed): wider than `running` (covers parsing, bad input and the store calls), so the
-  // stray-job sweep never mistakes a job in a worker's hands for a lost one.
-  // Points into the worker's own stack frame; valid while the entry exists.
-  std::map<std::string, const FetchedJob*> in_hand;  // guarded by running_mu
-  // Workers whose in-hand job (taken, not yet started) shutdown requeued at the deadline: they
-  // must not start it afterwards (the process is gone by then, and the job is queued again).
-  std::set<std::string> abandoned_in_hand;  // guarded by running_mu
+  // One per worker (concurrency), made before any thread starts; the vector never changes.
+  std::vector<std::unique_ptr<WorkerSlot>> slots;
+  // Jobs running now (Sidekiq's busy).
+  std::int64_t busy() const;
+  // The in-hand jobs of all workers (copies).
+  std::vector<FetchedJob> in_hand() const;
 
   // Worker threads that have not exited yet (workers may outlive stop() when a job overruns
   // the shutdown deadline: they hold the State through a shared_ptr).
@@ -161,9 +172,9 @@ struct State {
 };
 
 // Worker thread body: runs jobs from the buffer until it is closed.
-void run_processor(State& state, std::string tid);
+void run_processor(State& state, WorkerSlot& slot);
 // Processes one fetched job completely (run, then ack / retry / dead). Never throws.
-void process_job(State& state, const std::string& tid, const FetchedJob& fetched);
+void process_job(State& state, WorkerSlot& slot, const FetchedJob& fetched);
 
 // Fetcher thread body: fills the buffer until quiet or stopping (with workers' help, see
 // JobBuffer), including the blocking waits on empty queues.

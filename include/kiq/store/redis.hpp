@@ -117,7 +117,8 @@ class RedisConnection {
   // before it); its reply is read with read_reply() like an appended command's. For big
   // commands (push_bulk's LPUSH of 1000 jobs): it skips hiredis's two copies into fresh
   // buffers and lets Redis start on it while the caller prepares the next one.
-  void send_formatted(std::string_view resp);
+  // `resp` may hold several commands (`commands` of them): read one reply for each.
+  void send_formatted(std::string_view resp, std::size_t commands = 1);
   RedisReply read_reply();
 
   // Pool bookkeeping: a broken connection (transport error, or replies left unread) is closed

@@ -6,6 +6,8 @@
 // one round trip, with no timer and no added latency. The queue is bounded (kMaxQueued): past
 // that, callers wait for the sender, so a sender that falls behind slows the workers down
 // instead of growing memory.
+// The queue is kept as the pipeline's RESP text itself (appended in place, sent with one
+// write): no per-entry strings, no hiredis formatting; its buffers are reused batch to batch.
 // Consequences, both within the at-least-once contract: under concurrency an ack may return
 // just before its LREM is applied (never after the sender stops); and a caller learns only of
 // its own entry's failure, and only when it sent the entry itself. A failure of an entry sent on
@@ -17,10 +19,11 @@
 #pragma once
 
 #include <condition_variable>
+#include <cstddef>
 #include <exception>
 #include <mutex>
 #include <string>
-#include <vector>
+#include <string_view>
 
 namespace kiq {
 
@@ -31,23 +34,32 @@ class RedisAckBatcher {
   static constexpr std::size_t kMaxQueued = 1024;
 
   explicit RedisAckBatcher(RedisPool& pool) : pool_(pool) {}
-  // LREM <list> -1 <payload> (see above). Throws StoreError only for this caller's own entry.
-  void ack(std::string list, std::string payload);
+  // LREM kiq:inprogress|<identity>|<queue> -1 <payload> (see above). Throws StoreError only for
+  // this caller's own entry.
+  void ack(std::string_view identity, std::string_view queue, std::string_view payload);
 
  private:
-  struct Pending {
-    std::string list;
-    std::string payload;
-    bool own = false;  // the sender's own entry: its error goes back to the sender's caller
+  // Queued LREM commands in RESP form.
+  struct Batch {
+    std::string resp;
+    std::size_t count = 0;
+    void clear() {
+      resp.clear();
+      count = 0;
+    }
   };
-  // Pipelines the batch; returns the error of the `own` entry, if any (never throws).
-  // Failures of other entries are logged.
-  std::exception_ptr send(const std::vector<Pending>& batch);
+  static constexpr std::size_t kNoOwn = static_cast<std::size_t>(-1);
+  static void append_lrem(Batch& batch, std::string_view identity, std::string_view queue,
+                          std::string_view payload);
+  // Pipelines the batch; returns the error of entry `own` (the sender's, or kNoOwn), if any
+  // (never throws). Failures of other entries are logged.
+  std::exception_ptr send(const Batch& batch, std::size_t own);
 
   RedisPool& pool_;
   std::mutex mu_;
   std::condition_variable drained_;  // the sender took the queue: room again
-  std::vector<Pending> queue_;
+  Batch queue_;
+  Batch spare_;  // the last sender's emptied buffer, kept for its capacity
   bool sending_ = false;
 };
 

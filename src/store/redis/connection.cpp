@@ -101,7 +101,7 @@ void RedisConnection::append(std::initializer_list<std::string_view> argv) {
   append_range(argv, [this](int n, const char** p, const std::size_t* l) { append_argv(n, p, l); });
 }
 
-void RedisConnection::send_formatted(std::string_view resp) {
+void RedisConnection::send_formatted(std::string_view resp, std::size_t commands) {
   if (broken_) fail("cannot send");
   for (int done = 0; !done;) {  // what was appended before goes first
     if (redisBufferWrite(context_, &done) == REDIS_ERR) fail("cannot send");
@@ -118,7 +118,7 @@ void RedisConnection::send_formatted(std::string_view resp) {
     }
     resp.remove_prefix(static_cast<std::size_t>(n));
   }
-  ++pending_;
+  pending_ += commands;
 }
 
 RedisReply RedisConnection::read_reply() {

@@ -14,13 +14,17 @@ namespace kiq::redis_keys {
 inline constexpr std::string_view kQueues = "queues";
 inline constexpr std::string_view kProcesses = "processes";
 inline constexpr std::string_view kInProgressOwners = "kiq:inprogress";
+// kInProgressPrefix + identity + '|' + queue: a process's in-progress list of one queue.
+inline constexpr std::string_view kInProgressPrefix = "kiq:inprogress|";
 
 inline std::string queue(std::string_view q) { return "queue:" + std::string(q); }
 inline std::string in_progress_queues(std::string_view id) {
   return "kiq:inprogress|" + std::string(id);
 }
 inline std::string in_progress(std::string_view id, std::string_view q) {
-  return "kiq:inprogress|" + std::string(id) + "|" + std::string(q);
+  std::string key(kInProgressPrefix);
+  key.append(id).append(1, '|').append(q);
+  return key;
 }
 inline std::string work(std::string_view id) { return std::string(id) + ":work"; }
 // Sidekiq 6.x reads running jobs from "<identity>:workers" (7.x renamed it ":work"): the

@@ -60,11 +60,12 @@ std::vector<RedisReply> pipeline_checked(RedisConnection& c, const std::vector<C
   return replies;
 }
 
-std::vector<FetchedJob> to_jobs(const RedisReply& flat) {
+// Takes the reply's strings (no copy of the payloads).
+std::vector<FetchedJob> to_jobs(RedisReply flat) {
   std::vector<FetchedJob> jobs;
   jobs.reserve(flat.elements.size() / 2);
   for (std::size_t i = 0; i + 1 < flat.elements.size(); i += 2) {
-    jobs.push_back({flat.elements[i].str, flat.elements[i + 1].str});
+    jobs.push_back({std::move(flat.elements[i].str), std::move(flat.elements[i + 1].str)});
   }
   return jobs;
 }
@@ -312,7 +313,7 @@ std::vector<FetchedJob> RedisStore::fetch(std::string_view identity,
 }
 
 void RedisStore::ack(std::string_view identity, const FetchedJob& job) {
-  acks_->ack(keys::in_progress(identity, job.queue), job.payload);
+  acks_->ack(identity, job.queue, job.payload);
 }
 
 void RedisStore::ack_many(std::string_view identity, std::span<const FetchedJob> jobs) {
