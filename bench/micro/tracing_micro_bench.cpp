@@ -1,12 +1,38 @@
 // Micro-benchmark of the job tracing middleware's per-push cost on many threads, with tracing
 // off (no-op provider: only the reads of the global provider/propagator remain) and on (SDK
 // provider, discarding exporter). Shows contention on how the globals are read.
+// BM_ServerMiddleware*: the per-job cost of the process span as `kiq server` sets it up (batch
+// processor behind the job-attributes processor, discarding exporter), with the heap
+// allocations per job made on the job's thread (counter allocs_per_job; the goal is 0).
 #include <benchmark/benchmark.h>
+
+#include <cstdlib>
+#include <new>
+
+#include "kiq/client.hpp"
+#include "kiq/job.hpp"
+#include "kiq/otel/sdk/batch_span_processor.hpp"
+#include "kiq/store/memory.hpp"
 
 #include "kiq/otel/sdk/simple_span_processor.hpp"
 #include "kiq/otel/sdk/tracer_provider.hpp"
 #include "kiq/otel/tracer_provider.hpp"
 #include "kiq/tracing.hpp"
+
+namespace {
+
+// Counts this thread's allocations (operator new) for BM_ServerMiddleware*.
+thread_local std::uint64_t t_allocations = 0;
+
+}  // namespace
+
+void* operator new(std::size_t n) {
+  ++t_allocations;
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace {
 
@@ -57,6 +83,53 @@ void BM_ClientMiddlewareOn(benchmark::State& state) {
   push_loop(state);
 }
 BENCHMARK(BM_ClientMiddlewareOn)->Threads(1)->Threads(10)->UseRealTime();
+
+const std::shared_ptr<otel::sdk::TracerProvider>& server_provider() {
+  static const auto provider = [] {
+    otel::sdk::TracerProviderOptions options;
+    options.processors.push_back(tracing::make_job_attributes_processor(
+        std::make_shared<otel::sdk::BatchSpanProcessor>(std::make_shared<DiscardingExporter>())));
+    return std::make_shared<otel::sdk::TracerProvider>(std::move(options));
+  }();
+  return provider;
+}
+
+void server_loop(benchmark::State& state, Json job) {
+  if (state.thread_index() == 0) otel::set_tracer_provider(server_provider());
+  static const auto middleware = tracing::make_server_middleware();
+  static const auto store = std::make_shared<MemoryStore>();
+  static Client client(store);
+  JobContext ctx(std::move(job), "default", nullptr, client, *store);
+  const std::function<void()> next = [] {};
+  std::uint64_t allocations = 0;
+  for (auto _ : state) {
+    const std::uint64_t before = t_allocations;
+    middleware->call(ctx, next);
+    allocations += t_allocations - before;
+  }
+  state.counters["allocs_per_job"] =
+      benchmark::Counter(static_cast<double>(allocations), benchmark::Counter::kAvgIterations);
+}
+
+// Enqueued just now (a long queue wait would add an event with attributes).
+Json server_job() {
+  const double now = static_cast<double>(otel::now_unix_nanos()) / 1e9;
+  return {{"class", "NoopJob"}, {"jid", "0123456789abcdef01234567"}, {"queue", "default"},
+          {"args", Json::array()}, {"retry", true}, {"created_at", now - 0.002},
+          {"enqueued_at", now - 0.001}};
+}
+
+// A NoopJob as `kiq enqueue` pushes it (no trace context).
+void BM_ServerMiddlewareOn(benchmark::State& state) { server_loop(state, server_job()); }
+BENCHMARK(BM_ServerMiddlewareOn)->Threads(1)->Threads(10)->UseRealTime();
+
+// A job enqueued inside a trace (traceparent in the hash): the process span links to it.
+void BM_ServerMiddlewareOnTraced(benchmark::State& state) {
+  Json job = server_job();
+  job["traceparent"] = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+  server_loop(state, std::move(job));
+}
+BENCHMARK(BM_ServerMiddlewareOnTraced)->Threads(1)->Threads(10)->UseRealTime();
 
 }  // namespace
 

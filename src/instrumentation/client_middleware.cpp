@@ -16,11 +16,8 @@ bool TracingClientMiddleware::call(ClientCall& call, const std::function<bool()>
 
   // Our own span must not be stamped with the jid of a job that is enqueueing it.
   CurrentJobScope not_a_job_span({}, {});
-  otel::StartSpanOptions start;
-  start.kind = otel::SpanKind::kProducer;
-  start.attributes = job_attributes(call.job, call.queue, options_, /*process=*/false);
-  otel::SpanPtr span = tracer->start_span(span_name(call.job, call.queue, options_, false),
-                                          std::move(start));
+  const JobSpanStart& start = job_span_start(call.job, call.queue, options_, /*process=*/false);
+  otel::SpanPtr span = tracer->start_span(start.name, start.options);
   if (auto created = epoch_seconds(call.job, "created_at"))
     span->add_event("created_at", {}, to_timestamp(*created));
 
@@ -52,7 +49,7 @@ bool TracingClientMiddleware::repush(ClientCall& call, const std::function<bool(
   otel::StartSpanOptions start;
   start.parent = otel::kRoot;
   if (!options_.peer_service.empty()) start.attributes.push_back({"peer.service", options_.peer_service});
-  start.attributes.push_back({"sidekiq.job.jid", string_of(call.job, "jid")});
+  start.attributes.push_back({"sidekiq.job.jid", std::string(string_of(call.job, "jid"))});
   return tracer->in_span("kiq.scheduler enqueue", std::move(start), [&] { return next(); });
 }
 

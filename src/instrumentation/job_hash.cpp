@@ -4,7 +4,7 @@
 #include <cmath>
 #include <cstdlib>
 
-#include <fmt/format.h>
+#include "otel/internal/text.hpp"
 
 namespace kiq::tracing {
 namespace detail {
@@ -20,15 +20,15 @@ bool is_old(SemconvMode m) { return m != SemconvMode::kNew; }
 
 }  // namespace
 
-std::string string_of(const Json& job, std::string_view key) {
+std::string_view string_of(const Json& job, std::string_view key) {
   if (!job.is_object()) return {};
   auto it = job.find(key);
   if (it == job.end() || !it->is_string()) return {};
-  return it->get<std::string>();
+  return it->get_ref<const std::string&>();
 }
 
-std::string job_class_of(const Json& job) {
-  std::string wrapped = string_of(job, "wrapped");
+std::string_view job_class_of(const Json& job) {
+  std::string_view wrapped = string_of(job, "wrapped");
   return wrapped.empty() ? string_of(job, "class") : wrapped;
 }
 
@@ -133,47 +133,115 @@ GlobalsScope::GlobalsScope() {
 
 GlobalsScope::~GlobalsScope() { --globals_cache().depth; }
 
-otel::Attributes job_attributes(const Json& job, std::string_view queue,
-                                const TracingOptions& options, bool process) {
+namespace {
+
+// Writes a list's entries in order, in place: an entry whose key is already the one written
+// keeps it, and a string value is assigned into the buffer already there (the same code
+// writes the same keys, and often the same values, every time). finish() cuts what is left.
+class AttributeWriter {
+ public:
+  explicit AttributeWriter(otel::Attributes& out) : out_(out) {}
+  void put(std::string_view key, std::string_view v) {
+    otel::AttributeValue& value = slot(key);
+    if (auto* s = std::get_if<std::string>(&value)) {
+      otel::internal::assign_if_different(*s, v);
+    } else {
+      value.emplace<std::string>(v);
+    }
+  }
+  void put_bool(std::string_view key, bool v) { slot(key) = v; }  // not put(): a literal would pick it
+  void finish() {
+    if (out_.size() > n_) out_.erase(out_.begin() + static_cast<std::ptrdiff_t>(n_), out_.end());
+  }
+
+ private:
+  otel::AttributeValue& slot(std::string_view key) {
+    if (n_ == out_.size()) out_.emplace_back();
+    otel::Attribute& a = out_[n_++];
+    otel::internal::assign_if_different(a.key, key);
+    return a.value;
+  }
+  otel::Attributes& out_;
+  std::size_t n_ = 0;
+};
+
+// The span attributes shared by the publish and process spans, in their order.
+void write_job_attributes(otel::Attributes& out, const Json& job, std::string_view queue,
+                          const TracingOptions& options, bool process) {
   const SemconvMode mode = options.semconv.value_or(SemconvMode::kOld);
-  const std::string job_class = job_class_of(job);
-  const std::string jid = string_of(job, "jid");
-  otel::Attributes a;
-  a.reserve(16);
-  a.push_back({"messaging.system", std::string("sidekiq")});
-  a.push_back({"messaging.sidekiq.job_class", job_class});
+  const std::string_view job_class = job_class_of(job);
+  const std::string_view jid = string_of(job, "jid");
+  AttributeWriter a(out);
+  a.put("messaging.system", "sidekiq");
+  a.put("messaging.sidekiq.job_class", job_class);
   if (is_old(mode)) {
-    a.push_back({"messaging.message_id", jid});
-    a.push_back({"messaging.destination", std::string(queue)});
-    a.push_back({"messaging.destination_kind", std::string("queue")});
-    if (process) a.push_back({"messaging.operation", std::string("process")});
+    a.put("messaging.message_id", jid);
+    a.put("messaging.destination", queue);
+    a.put("messaging.destination_kind", "queue");
+    if (process) a.put("messaging.operation", "process");
   }
   if (is_new(mode)) {
-    a.push_back({"messaging.message.id", jid});
-    a.push_back({"messaging.destination.name", std::string(queue)});
-    a.push_back({"messaging.operation.type", std::string(process ? "process" : "send")});
-    a.push_back({"messaging.operation.name", std::string(process ? "process" : "publish")});
+    a.put("messaging.message.id", jid);
+    a.put("messaging.destination.name", queue);
+    a.put("messaging.operation.type", process ? "process" : "send");
+    a.put("messaging.operation.name", process ? "process" : "publish");
   }
   // The tutorial's job attributes.
-  a.push_back({"sidekiq.job.retry", retry_enabled(job)});
-  a.push_back({"sidekiq.job.queue", std::string(queue)});
-  a.push_back({"sidekiq.job.jid", jid});
-  a.push_back({"sidekiq.worker.name", job_class});
-  if (!options.peer_service.empty()) a.push_back({"peer.service", options.peer_service});
-  return a;
+  a.put_bool("sidekiq.job.retry", retry_enabled(job));
+  a.put("sidekiq.job.queue", queue);
+  a.put("sidekiq.job.jid", jid);
+  a.put("sidekiq.worker.name", job_class);
+  if (!options.peer_service.empty()) a.put("peer.service", options.peer_service);
+  a.finish();
 }
 
-std::string span_name(const Json& job, std::string_view queue, const TracingOptions& options,
-                      bool process) {
-  std::string subject =
-      options.span_naming == SpanNaming::kJobClass ? job_class_of(job) : std::string(queue);
-  if (options.semconv.value_or(SemconvMode::kOld) == SemconvMode::kNew)
-    return fmt::format("{} {}", process ? "process" : "publish", subject);
-  return fmt::format("{} {}", subject, process ? "process" : "publish");
+void write_span_name(std::string& out, const Json& job, std::string_view queue,
+                     const TracingOptions& options, bool process) {
+  const std::string_view subject =
+      options.span_naming == SpanNaming::kJobClass ? job_class_of(job) : queue;
+  const std::string_view operation = process ? "process" : "publish";
+  const bool operation_first = options.semconv.value_or(SemconvMode::kOld) == SemconvMode::kNew;
+  out.assign(operation_first ? operation : subject);
+  out += ' ';
+  out += operation_first ? subject : operation;
 }
 
-CurrentJobScope::CurrentJobScope(std::string jid, std::string job_class)
-    : jid_(std::move(jid)), class_(std::move(job_class)), prev_jid_(t_jid), prev_class_(t_class) {
+}  // namespace
+
+JobSpanStart& job_span_start(const Json& job, std::string_view queue,
+                             const TracingOptions& options, bool process) {
+  // Thread-local like the OpenTelemetry context; holds only strings between calls.
+  thread_local JobSpanStart publish, consume;
+  JobSpanStart& start = process ? consume : publish;
+  start.options.kind = process ? otel::SpanKind::kConsumer : otel::SpanKind::kProducer;
+  start.options.parent = std::monostate();
+  if (!start.options.links.empty()) start.options.links.clear();
+  write_job_attributes(start.options.attributes, job, queue, options, process);
+  write_span_name(start.name, job, queue, options, process);
+  return start;
+}
+
+void release_parent(JobSpanStart& start) {
+  start.options.parent = std::monostate();
+  if (!start.options.links.empty()) start.options.links.clear();
+}
+
+namespace {
+
+// The buffers of the last CurrentJobScope that ended on this thread, taken by the next one.
+struct SpareIds {
+  std::string jid, job_class;
+};
+thread_local SpareIds t_spare;
+
+}  // namespace
+
+CurrentJobScope::CurrentJobScope(std::string_view jid, std::string_view job_class)
+    : prev_jid_(t_jid), prev_class_(t_class) {
+  jid_.swap(t_spare.jid);
+  class_.swap(t_spare.job_class);
+  jid_.assign(jid);
+  class_.assign(job_class);
   t_jid = &jid_;
   t_class = &class_;
 }
@@ -181,6 +249,8 @@ CurrentJobScope::CurrentJobScope(std::string jid, std::string job_class)
 CurrentJobScope::~CurrentJobScope() {
   t_jid = prev_jid_;
   t_class = prev_class_;
+  jid_.swap(t_spare.jid);
+  class_.swap(t_spare.job_class);
 }
 
 }  // namespace detail

@@ -15,8 +15,9 @@
 namespace kiq::tracing::detail {
 
 // `wrapped` (ActiveJob's real class) if present, else `class`; "" when neither is a string.
-std::string job_class_of(const Json& job);
-std::string string_of(const Json& job, std::string_view key);
+// The views point into `job` (valid while that key is not reassigned).
+std::string_view job_class_of(const Json& job);
+std::string_view string_of(const Json& job, std::string_view key);
 
 // A job timestamp as seconds since the epoch: floats are seconds (Sidekiq < 8), integers above
 // 1e11 are milliseconds (Sidekiq 8). nullopt when absent, not a number, <= 0 or past 2255.
@@ -34,6 +35,7 @@ class JobCarrier final : public otel::TextMapCarrier {
   explicit JobCarrier(const Json& job) : job_(nullptr), const_job_(&job) {}
   std::optional<std::string_view> get(std::string_view key) const override;
   void set(std::string_view key, std::string_view value) override;
+  bool single_valued() const override { return true; }  // JSON object keys are unique
 
  private:
   Json* job_;
@@ -77,17 +79,29 @@ class TracerSource {
   otel::TracerPtr fixed_tracer_;
 };
 
-// Span attributes shared by the publish and process spans.
-otel::Attributes job_attributes(const Json& job, std::string_view queue,
-                                const TracingOptions& options, bool process);
-std::string span_name(const Json& job, std::string_view queue, const TracingOptions& options,
-                      bool process);
+// The name and start options of a job's publish or process span. One per thread and kind,
+// refilled in place for every job (its strings keep their buffers, see otel::StartSpanOptions),
+// so starting a job span allocates nothing in steady state.
+struct JobSpanStart {
+  otel::StartSpanOptions options;
+  std::string name;
+};
+
+// This thread's JobSpanStart for the job's publish (process false) or process span, filled
+// with the kind, the attributes shared by both spans and the name; the default parent (the
+// current context) and no links: the caller may change those, starts the span, then calls release_parent(). Valid until the
+// next call for the same kind on this thread (starting a span does not call it).
+JobSpanStart& job_span_start(const Json& job, std::string_view queue,
+                             const TracingOptions& options, bool process);
+// Drops what the options refer to beyond the span start (a parent context keeps spans alive).
+void release_parent(JobSpanStart& start);
 
 // Marks the current thread as running `jid` for the job-attributes processor; restores the
 // previous value on destruction. An empty jid suppresses stamping (used around kiq's own spans).
+// The ids are copied into buffers the thread reuses for the next scope (no allocation per job).
 class CurrentJobScope {
  public:
-  CurrentJobScope(std::string jid, std::string job_class);
+  CurrentJobScope(std::string_view jid, std::string_view job_class);
   ~CurrentJobScope();
   CurrentJobScope(const CurrentJobScope&) = delete;
   CurrentJobScope& operator=(const CurrentJobScope&) = delete;

@@ -28,23 +28,25 @@ TracingServerMiddleware::TracingServerMiddleware(TracingOptions options)
 otel::SpanPtr TracingServerMiddleware::start_process_span(otel::Tracer& tracer, JobContext& job,
                                                           const otel::Context& extracted) const {
   const Json& hash = job.job();
-  otel::StartSpanOptions start;
-  start.kind = otel::SpanKind::kConsumer;
-  start.attributes = job_attributes(hash, job.queue(), options_, /*process=*/true);
+  JobSpanStart& start = job_span_start(hash, job.queue(), options_, /*process=*/true);
   const otel::SpanContext& remote = extracted.span_context();
   switch (options_.propagation_style) {
     case PropagationStyle::kChild:
-      start.parent = extracted;
+      start.options.parent = extracted;
       break;
     case PropagationStyle::kLink:
-      start.parent = otel::kRoot;
-      if (remote.valid()) start.links.push_back({remote, {}});
+      start.options.parent = otel::kRoot;
+      if (remote.valid()) start.options.links.push_back({remote, {}});
       break;
     case PropagationStyle::kNone:
-      start.parent = otel::kRoot;
+      start.options.parent = otel::kRoot;
       break;
   }
-  otel::SpanPtr span = tracer.start_span(span_name(hash, job.queue(), options_, true), std::move(start));
+  struct Release {
+    JobSpanStart& start;
+    ~Release() { release_parent(start); }
+  } release{start};
+  otel::SpanPtr span = tracer.start_span(start.name, start.options);
   if (auto t = epoch_seconds(hash, "created_at")) span->add_event("created_at", {}, to_timestamp(*t));
   if (auto t = epoch_seconds(hash, "enqueued_at")) span->add_event("enqueued_at", {}, to_timestamp(*t));
   return span;
@@ -74,7 +76,7 @@ void TracingServerMiddleware::add_extras(otel::Span& span, const JobContext& job
   if (retry_count) {
     span.set_attribute("job.retry_count", static_cast<std::int64_t>(*retry_count));
     span.add_event("job.retry", {{"retry_count", static_cast<std::int64_t>(*retry_count)},
-                                 {"error_class", string_of(hash, "error_class")}});
+                                 {"error_class", std::string(string_of(hash, "error_class"))}});
   }
 }
 
@@ -112,7 +114,8 @@ void TracingServerMiddleware::call(JobContext& job, const std::function<void()>&
   // Ruby runs the job with the extracted context current (baggage visible in every style) and
   // the process span as the current span.
   otel::Scope scope(extracted.with_span(span));
-  CurrentJobScope current(job.jid(), job.job_class());
+  // The job hash's own "jid" and "class" (what JobContext::jid()/job_class() return), no copies.
+  CurrentJobScope current(string_of(job.job(), "jid"), string_of(job.job(), "class"));
   try {
     next();
   } catch (const std::exception& e) {

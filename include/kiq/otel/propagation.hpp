@@ -39,6 +39,9 @@ class TextMapCarrier {
     if (!v) return {};
     return {*v};
   }
+  // True when a key has at most one value (get_all() is the default: a map, a job hash), so
+  // propagators read with get() alone and build no vector. Default: false (consult get_all).
+  virtual bool single_valued() const { return false; }
 };
 
 // Adapter for std::map / std::unordered_map<std::string, std::string> (or compatible). A const
@@ -55,6 +58,7 @@ class MapCarrier final : public TextMapCarrier {
   void set(std::string_view key, std::string_view value) override {
     if constexpr (!std::is_const_v<Map>) map_[std::string(key)] = std::string(value);
   }
+  bool single_valued() const override { return true; }
 
  private:
   Map& map_;
@@ -76,6 +80,7 @@ class LambdaCarrier final : public TextMapCarrier {
   void set(std::string_view key, std::string_view value) override {
     if (setter_) setter_(key, value);
   }
+  bool single_valued() const override { return true; }
 
  private:
   Getter getter_;

@@ -29,6 +29,10 @@ struct Root {};
 inline constexpr Root kRoot{};
 using Parent = std::variant<std::monostate, Context, SpanContext, Root>;
 
+// What start_span reads, never consumes: the SDK copies the attributes and links into the new
+// span's own (reused) buffers. So a caller that starts many similar spans may keep one
+// StartSpanOptions per thread and refill it in place (assigning its strings, which keep their
+// buffers) to start spans without any allocation in steady state; kiq's job spans do.
 struct StartSpanOptions {
   SpanKind kind = SpanKind::kInternal;
   Parent parent;
@@ -43,7 +47,7 @@ class Tracer {
 
   // Never returns null. The span is not made current (use Scope or in_span for that).
   SpanPtr start_span(std::string_view name) { return do_start_span(name, nullptr); }
-  SpanPtr start_span(std::string_view name, StartSpanOptions options) {
+  SpanPtr start_span(std::string_view name, const StartSpanOptions& options) {
     return do_start_span(name, &options);
   }
 
@@ -51,8 +55,8 @@ class Tracer {
   // fn's result. If fn throws: records the exception (event `exception`), sets status Error
   // with "Unhandled exception of type: <demangled type>", ends the span and rethrows.
   template <class F>
-  decltype(auto) in_span(std::string_view name, StartSpanOptions options, F&& fn) {
-    return run_in_span(start_span(name, std::move(options)), std::forward<F>(fn));
+  decltype(auto) in_span(std::string_view name, const StartSpanOptions& options, F&& fn) {
+    return run_in_span(start_span(name, options), std::forward<F>(fn));
   }
   template <class F>
   decltype(auto) in_span(std::string_view name, F&& fn) {
@@ -61,8 +65,8 @@ class Tracer {
 
  protected:
   // start_span. `options` null means all defaults, so the common call builds no
-  // StartSpanOptions; otherwise the implementation may move from *options.
-  virtual SpanPtr do_start_span(std::string_view name, StartSpanOptions* options) = 0;
+  // StartSpanOptions; otherwise the implementation only reads *options (see StartSpanOptions).
+  virtual SpanPtr do_start_span(std::string_view name, const StartSpanOptions* options) = 0;
 
  private:
   struct EndGuard {

@@ -195,6 +195,11 @@ void BaggagePropagator::inject(const Context& context, TextMapCarrier& carrier) 
 }
 
 Context BaggagePropagator::extract(const TextMapCarrier& carrier, const Context& context) const {
+  if (carrier.single_valued()) {
+    auto header = carrier.get(kBaggageHeader);
+    if (!header) return context;
+    return context.with_baggage(parse(*header, context.baggage()));
+  }
   auto headers = carrier.get_all(kBaggageHeader);
   if (headers.empty()) return context;
   // Extracted entries are layered over the baggage already in `context`.

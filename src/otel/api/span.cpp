@@ -7,6 +7,8 @@
 #include <memory>
 #include <typeinfo>
 
+#include "otel/internal/recycling.hpp"
+
 namespace kiq::otel {
 namespace {
 
@@ -114,7 +116,9 @@ void Span::record_current_exception(Attributes extra) {
 }
 
 SpanPtr make_non_recording_span(const SpanContext& context) {
-  return std::make_shared<NonRecordingSpan>(context);
+  // Recycled per thread: an extracted remote parent is made (and dropped) for every traced job.
+  return std::allocate_shared<NonRecordingSpan>(internal::RecyclingAllocator<NonRecordingSpan>(),
+                                                context);
 }
 
 const SpanPtr& invalid_span() {

@@ -89,19 +89,30 @@ void TraceContextPropagator::inject(const Context& context, TextMapCarrier& carr
 
 Context TraceContextPropagator::extract(const TextMapCarrier& carrier,
                                         const Context& context) const {
-  auto parents = carrier.get_all(kTraceparent);
-  if (parents.size() != 1) return context;  // none, or ambiguous duplicates
-  auto sc = parse_traceparent(parents.front());
+  std::optional<std::string_view> parent;
+  if (carrier.single_valued()) {
+    parent = carrier.get(kTraceparent);
+  } else if (auto parents = carrier.get_all(kTraceparent); parents.size() == 1) {
+    parent = parents.front();
+  }  // else none, or ambiguous duplicates
+  if (!parent) return context;
+  auto sc = parse_traceparent(*parent);
   if (!sc) return context;
   // Several tracestate headers are one list joined with ','. Invalid -> empty, parent kept.
-  std::string joined;
-  for (auto v : carrier.get_all(kTracestate)) {
-    if (!joined.empty()) joined += ',';
-    joined += v;
-  }
   TraceState state;
-  if (!joined.empty()) {
-    if (auto parsed = TraceState::parse(joined)) state = std::move(*parsed);
+  if (carrier.single_valued()) {
+    if (auto v = carrier.get(kTracestate); v && !v->empty()) {
+      if (auto parsed = TraceState::parse(*v)) state = std::move(*parsed);
+    }
+  } else {
+    std::string joined;
+    for (auto v : carrier.get_all(kTracestate)) {
+      if (!joined.empty()) joined += ',';
+      joined += v;
+    }
+    if (!joined.empty()) {
+      if (auto parsed = TraceState::parse(joined)) state = std::move(*parsed);
+    }
   }
   SpanContext remote(sc->trace_id(), sc->span_id(), sc->trace_flags(), true, std::move(state));
   return context.with_span(make_non_recording_span(remote));

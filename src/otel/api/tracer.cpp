@@ -13,7 +13,7 @@ namespace {
 // when it is already non-recording, so starting a span costs no allocation in the common cases.
 class NoopTracer final : public Tracer {
  public:
-  SpanPtr do_start_span(std::string_view, StartSpanOptions* options) override {
+  SpanPtr do_start_span(std::string_view, const StartSpanOptions* options) override {
     if (!options) return from_context(current_context());
     if (auto* ctx = std::get_if<Context>(&options->parent)) return from_context(*ctx);
     if (auto* sc = std::get_if<SpanContext>(&options->parent)) {

@@ -118,6 +118,37 @@ template <class Write>
                        [&](AttributeValue& to) { move_value(to, std::move(value)); });
 }
 
+// Copies `from` into `to` (cut to `length_limit`), reusing `to`'s string buffer: a pooled
+// record's value usually has room already, so copying costs no allocation where moving would
+// free the record's buffer and keep the caller's.
+[[gnu::always_inline]] inline void copy_value(AttributeValue& to, const AttributeValue& from,
+                                              std::size_t length_limit) {
+  switch (from.index()) {
+    case 0: store_scalar<0>(to, *std::get_if<0>(&from)); return;
+    case 1: store_scalar<1>(to, *std::get_if<1>(&from)); return;
+    case 2: store_scalar<2>(to, *std::get_if<2>(&from)); return;
+    case 3: {
+      std::string_view v = *std::get_if<3>(&from);
+      store_string(to, v.substr(0, cut_length(v, length_limit)));
+      return;
+    }
+    default:
+      to = from;
+      truncate_value(to, length_limit);
+      return;
+  }
+}
+
+// put_attribute of a copy of `value`.
+[[gnu::always_inline]] inline bool put_attribute_copy(Attributes& attrs, std::uint32_t& count,
+                                                      std::string_view key,
+                                                      const AttributeValue& value,
+                                                      std::size_t count_limit,
+                                                      std::size_t length_limit) {
+  return put_attribute(attrs, count, key, count_limit,
+                       [&](AttributeValue& to) { copy_value(to, value, length_limit); });
+}
+
 // Builds a limited attribute list; returns the number dropped.
 std::uint32_t limited(Attributes& out, Attributes&& in, std::size_t count_limit,
                       std::size_t length_limit) {
@@ -130,9 +161,23 @@ std::uint32_t limited(Attributes& out, Attributes&& in, std::size_t count_limit,
   return dropped;
 }
 
+// The same from a list the caller keeps.
+std::uint32_t limited_copy(Attributes& out, const Attributes& in, std::size_t count_limit,
+                           std::size_t length_limit) {
+  std::uint32_t dropped = 0;
+  std::uint32_t count = 0;
+  out.reserve(std::min(in.size(), count_limit));
+  for (const auto& a : in) {
+    dropped += put_attribute_copy(out, count, a.key, a.value, count_limit, length_limit);
+  }
+  return dropped;
+}
+
 // A pooled record must not keep much memory or anything of a provider alive (it may wait in
 // the pool for the rest of the thread's life).
 constexpr std::size_t kMaxPooledAttributes = 32;
+constexpr std::size_t kMaxPooledEvents = 8;
+constexpr std::size_t kMaxPooledLinks = 4;
 
 void report_limit(const char* what) {
   internal::warn_once(what, "span limit reached: {} dropped (reported once)", what);
@@ -142,8 +187,8 @@ void report_limit(const char* what) {
 
 SdkSpan::SdkSpan(std::shared_ptr<const TracerProvider::Shared> shared,
                  const std::shared_ptr<const InstrumentationScope>& scope, SpanContext&& context,
-                 const SpanContext& parent, std::string_view name, StartSpanOptions* options,
-                 Attributes&& sampler_attributes)
+                 const SpanContext& parent, std::string_view name,
+                 const StartSpanOptions* options, Attributes&& sampler_attributes)
     : shared_(std::move(shared)),
       scope_(scope),
       context_(std::move(context)),
@@ -179,19 +224,22 @@ SdkSpan::SdkSpan(std::shared_ptr<const TracerProvider::Shared> shared,
         std::min(limits.attribute_count_limit, std::max(kInitialAttributeCapacity, given)));
   }
   if (given != 0) {
-    auto put_all = [&](Attributes& list) {
-      for (auto& a : list) {
-        d.dropped_attributes_count +=
-            put_attribute(d.attributes, attribute_count_, a.key, std::move(a.value),
-                          limits.attribute_count_limit, limits.attribute_value_length_limit);
+    if (options) {  // copied: the caller keeps its options (see StartSpanOptions)
+      for (const auto& a : options->attributes) {
+        d.dropped_attributes_count += put_attribute_copy(
+            d.attributes, attribute_count_, a.key, a.value, limits.attribute_count_limit,
+            limits.attribute_value_length_limit);
       }
-    };
-    if (options) put_all(options->attributes);
-    put_all(sampler_attributes);
+    }
+    for (auto& a : sampler_attributes) {
+      d.dropped_attributes_count +=
+          put_attribute(d.attributes, attribute_count_, a.key, std::move(a.value),
+                        limits.attribute_count_limit, limits.attribute_value_length_limit);
+    }
     if (d.dropped_attributes_count) report_limit("attributes");
   }
   if (options) {
-    for (auto& l : options->links) add_link_locked(l.context, std::move(l.attributes));
+    for (const auto& l : options->links) add_link_locked(l.context, l.attributes);
   }
 }
 
@@ -201,8 +249,17 @@ SdkSpan::~SdkSpan() {
   if (d.resource) d.resource.reset();
   if (d.scope) d.scope.reset();
   if (d.attributes.capacity() > kMaxPooledAttributes) Attributes().swap(d.attributes);
-  if (d.events.capacity() != 0) std::vector<EventData>().swap(d.events);
-  if (d.links.capacity() != 0) std::vector<LinkData>().swap(d.links);
+  // Events and links: the entries go (they may be large, e.g. a stack trace), the room stays.
+  if (d.events.capacity() > kMaxPooledEvents) {
+    std::vector<EventData>().swap(d.events);
+  } else if (!d.events.empty()) {
+    d.events.clear();
+  }
+  if (d.links.capacity() > kMaxPooledLinks) {
+    std::vector<LinkData>().swap(d.links);
+  } else if (!d.links.empty()) {
+    d.links.clear();
+  }
 }
 
 template <class Write>
@@ -262,10 +319,10 @@ void SdkSpan::add_event(std::string_view name, Attributes attributes,
 void SdkSpan::add_link(const SpanContext& context, Attributes attributes) {
   std::lock_guard lock(mu_);
   if (ended_.load(std::memory_order_relaxed)) return;
-  add_link_locked(context, std::move(attributes));
+  add_link_locked(context, attributes);
 }
 
-void SdkSpan::add_link_locked(const SpanContext& context, Attributes attributes) {
+void SdkSpan::add_link_locked(const SpanContext& context, const Attributes& attributes) {
   if (!context.valid()) return;  // links to invalid contexts carry no information
   const SpanLimits& limits = shared_->limits;
   if (data_.links.size() >= limits.link_count_limit) {
@@ -276,8 +333,8 @@ void SdkSpan::add_link_locked(const SpanContext& context, Attributes attributes)
   LinkData link;
   link.context = context;
   link.dropped_attributes_count =
-      limited(link.attributes, std::move(attributes), limits.attribute_per_link_count_limit,
-              limits.attribute_value_length_limit);
+      limited_copy(link.attributes, attributes, limits.attribute_per_link_count_limit,
+                   limits.attribute_value_length_limit);
   data_.links.push_back(std::move(link));
 }
 

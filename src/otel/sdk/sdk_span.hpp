@@ -7,8 +7,13 @@
 // the same code set the same keys in the same order, so a key usually needs no copy at all).
 // The batch processor swaps a finished span's data with an exported one instead of destroying
 // either, so the exported span's buffers come back to the record.
+// Events and links vectors keep their capacity too (their entries are destroyed when the span
+// object goes, so a pooled record holds no event or link data), and the options given at start
+// are copied into these buffers, not moved: a caller that reuses its StartSpanOptions and a
+// record that reuses its strings together start a span without allocating.
 // Memory: a thread pools up to 64 records; a pooled record keeps at most 32 attribute entries
-// (keys and values of an earlier span) and no events, links, resource or scope.
+// (keys and values of an earlier span), room for 8 events and 4 links (empty), and no
+// resource or scope.
 //
 // Thread-safety: every mutation takes a spin lock; context() is immutable.
 #pragma once
@@ -35,8 +40,8 @@ class SdkSpan final : public Span {
   // `scope` must be an element of shared->scopes (it lives as long as *shared).
   SdkSpan(std::shared_ptr<const TracerProvider::Shared> shared,
           const std::shared_ptr<const InstrumentationScope>& scope, SpanContext&& context,
-          const SpanContext& parent, std::string_view name, StartSpanOptions* options,
-          Attributes&& sampler_attributes);  // options null: the defaults
+          const SpanContext& parent, std::string_view name, const StartSpanOptions* options,
+          Attributes&& sampler_attributes);  // options null: the defaults; only read
   ~SdkSpan() override;
 
   void add_event(std::string_view name, Attributes attributes,
@@ -59,7 +64,7 @@ class SdkSpan final : public Span {
   // Locks, then puts `key` with write(AttributeValue&) storing the value (see sdk_span.cpp).
   template <class Write>
   void set_attribute_with(std::string_view key, Write&& write);
-  void add_link_locked(const SpanContext& context, Attributes attributes);
+  void add_link_locked(const SpanContext& context, const Attributes& attributes);
 
   const std::shared_ptr<const TracerProvider::Shared> shared_;
   const std::shared_ptr<const InstrumentationScope>& scope_;  // kept alive by shared_

@@ -25,9 +25,9 @@ class SdkTracer final : public Tracer {
       : shared_ptr_(std::move(shared)), shared_(*shared_ptr_), scope_(scope) {}
 
   // `options` null: the defaults (see Tracer::do_start_span).
-  SpanPtr do_start_span(std::string_view name, StartSpanOptions* options) override {
+  SpanPtr do_start_span(std::string_view name, const StartSpanOptions* options) override {
     if (shared_.shut_down.load(std::memory_order_relaxed)) {
-      return options ? noop_tracer()->start_span(name, std::move(*options))
+      return options ? noop_tracer()->start_span(name, *options)
                      : noop_tracer()->start_span(name);
     }
     // Resolve the parent context (no copy in the common "current context" case).

@@ -13,6 +13,7 @@ namespace kiq::otel::sdk {
 namespace {
 
 using namespace std::chrono_literals;
+using otel::testing::find_attr;
 
 // Counts spans; can be made to block inside export until released; detects concurrent exports.
 class ProbeExporter : public SpanExporter {
@@ -424,6 +425,52 @@ TEST(Provider, UserProcessorOnStartRunsBesideBuiltIns) {
     ASSERT_EQ(s.attributes.size(), 1u);
     EXPECT_EQ(s.attributes[0].key, "tagged");
   }
+}
+
+// Span records (and their event and link buffers) are reused through the batch processor:
+// a span never shows events, links, attributes or status of an earlier span.
+TEST(BatchSpanProcessor, ReusedRecordsCarryNothingOver) {
+  auto exporter = std::make_shared<InMemorySpanExporter>();
+  auto bsp = std::make_shared<BatchSpanProcessor>(
+      exporter, BatchSpanProcessorOptions{.schedule_delay = std::chrono::hours(1)});
+  auto provider = std::make_shared<TracerProvider>(TracerProviderOptions{
+      .processors = {bsp}});
+  auto tracer = provider->get_tracer("kiq.test");
+  SpanContext remote(TraceId::random(), SpanId::random(), TraceFlags(1), true);
+  constexpr int kSpans = 300;
+  for (int i = 0; i < kSpans; ++i) {
+    otel::StartSpanOptions options;
+    if (i % 3 == 0) options.links.push_back({remote, {{"l", std::int64_t{i}}}});
+    if (i % 4 == 0) options.attributes.push_back({"only.some", std::string(40, 'x')});
+    auto span = tracer->start_span(i % 2 ? "odd" : "even", options);
+    span->set_attribute("i", i);
+    if (i % 2 == 0) {
+      span->add_event("created_at", {}, Timestamp(std::chrono::seconds(1700000000)));
+      span->add_event("e", {{"k", std::string(64, 'v')}});
+    }
+    if (i % 5 == 0) span->set_status(StatusCode::kError, "failed");
+    span->end();
+    if (i % 16 == 15) ASSERT_TRUE(bsp->force_flush(std::chrono::seconds(10)));
+  }
+  ASSERT_TRUE(bsp->force_flush(std::chrono::seconds(10)));
+  auto spans = exporter->finished_spans();
+  ASSERT_EQ(spans.size(), static_cast<std::size_t>(kSpans));
+  for (const auto& s : spans) {
+    const auto i = std::get<std::int64_t>(*find_attr(s.attributes, "i"));
+    EXPECT_EQ(s.name, i % 2 ? "odd" : "even");
+    EXPECT_EQ(s.attributes.size(), i % 4 == 0 ? 2u : 1u) << i;
+    EXPECT_EQ(s.events.size(), i % 2 == 0 ? 2u : 0u) << i;
+    if (i % 2 == 0 && s.events.size() == 2) {
+      EXPECT_EQ(s.events[0].name, "created_at");
+      EXPECT_TRUE(s.events[0].attributes.empty());
+      EXPECT_EQ(s.events[1].attributes.size(), 1u);
+    }
+    ASSERT_EQ(s.links.size(), i % 3 == 0 ? 1u : 0u) << i;
+    if (!s.links.empty()) EXPECT_EQ(*find_attr(s.links[0].attributes, "l"), AttributeValue(i));
+    EXPECT_EQ(s.status_code, i % 5 == 0 ? StatusCode::kError : StatusCode::kUnset) << i;
+    EXPECT_EQ(s.status_description, i % 5 == 0 ? "failed" : "") << i;
+  }
+  provider->shutdown();
 }
 
 }  // namespace

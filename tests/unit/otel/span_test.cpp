@@ -227,6 +227,42 @@ TEST(Span, ParentChildAndTracestate) {
   EXPECT_TRUE(spans[2].parent_is_remote);
 }
 
+// StartSpanOptions are read, not consumed: one options object refilled in place starts many
+// spans, each recording what the options held at its start (kiq's job spans rely on it).
+TEST(Span, StartOptionsAreReadNotConsumed) {
+  TestSdk sdk;
+  SpanContext remote(TraceId::random(), SpanId::random(), TraceFlags(1), true);
+  StartSpanOptions options{.kind = SpanKind::kConsumer, .parent = kRoot};
+  options.attributes = {{"messaging.message_id", std::string("0123456789abcdef01234567")},
+                        {"n", std::int64_t{1}},
+                        {"tags", std::vector<std::string>{"x", "y"}}};
+  options.links = {{remote, {{"link.attr", std::string("a rather long link attribute")}}}};
+  const StartSpanOptions before = options;
+  for (int i = 0; i < 3; ++i) {
+    std::get<std::string>(options.attributes[0].value).back() = static_cast<char>('a' + i);
+    options.attributes[1].value = std::int64_t{i};
+    sdk.tracer->start_span("job", options)->end();
+    EXPECT_EQ(options.attributes.size(), 3u);
+    EXPECT_EQ(options.attributes[2].value, before.attributes[2].value);
+    ASSERT_EQ(options.links.size(), 1u);
+    EXPECT_EQ(options.links[0].attributes[0].value, before.links[0].attributes[0].value);
+  }
+  auto spans = sdk.exporter->finished_spans();
+  ASSERT_EQ(spans.size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    const auto& s = spans[static_cast<std::size_t>(i)];
+    EXPECT_EQ(s.kind, SpanKind::kConsumer);
+    EXPECT_FALSE(s.has_parent());
+    EXPECT_EQ(*find_attr(s.attributes, "messaging.message_id"),
+              AttributeValue(std::string("0123456789abcdef0123456") + static_cast<char>('a' + i)));
+    EXPECT_EQ(*find_attr(s.attributes, "n"), AttributeValue(std::int64_t{i}));
+    EXPECT_EQ(*find_attr(s.attributes, "tags"), before.attributes[2].value);
+    ASSERT_EQ(s.links.size(), 1u);
+    EXPECT_EQ(s.links[0].context, remote);
+    EXPECT_EQ(*find_attr(s.links[0].attributes, "link.attr"), before.links[0].attributes[0].value);
+  }
+}
+
 TEST(Span, SampledOutParentGivesNonRecordingChild) {
   TestSdk sdk;
   SpanContext not_sampled(TraceId::random(), SpanId::random(), TraceFlags(0), true);
