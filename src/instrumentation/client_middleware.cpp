@@ -16,9 +16,10 @@ bool TracingClientMiddleware::call(ClientCall& call, const std::function<bool()>
 
   // Our own span must not be stamped with the jid of a job that is enqueueing it.
   CurrentJobScope not_a_job_span({}, {});
-  const JobSpanStart& start = job_span_start(call.job, call.queue, options_, /*process=*/false);
+  const JobFields fields = JobFields::of(call.job);
+  const JobSpanStart& start = job_span_start(fields, call.queue, options_, /*process=*/false);
   otel::SpanPtr span = tracer->start_span(start.name, start.options);
-  if (auto created = epoch_seconds(call.job, "created_at"))
+  if (auto created = epoch_seconds(fields.created_at))
     span->add_event("created_at", {}, to_timestamp(*created));
 
   bool pushed = false;

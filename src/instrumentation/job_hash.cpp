@@ -27,18 +27,17 @@ std::string_view string_of(const Json& job, std::string_view key) {
   return it->get_ref<const std::string&>();
 }
 
-std::string_view job_class_of(const Json& job) {
-  std::string_view wrapped = string_of(job, "wrapped");
-  return wrapped.empty() ? string_of(job, "class") : wrapped;
-}
-
 std::optional<double> epoch_seconds(const Json& job, std::string_view key) {
   if (!job.is_object()) return std::nullopt;
   auto it = job.find(key);
-  if (it == job.end() || !it->is_number()) return std::nullopt;
-  double v = it->get<double>();
+  return it == job.end() ? std::nullopt : epoch_seconds(&*it);
+}
+
+std::optional<double> epoch_seconds(const Json* value) {
+  if (!value || !value->is_number()) return std::nullopt;
+  double v = value->get<double>();
   if (!std::isfinite(v) || v <= 0) return std::nullopt;
-  if (it->is_number_integer() && v > 1e11) v /= 1000.0;  // Sidekiq 8: integer milliseconds
+  if (value->is_number_integer() && v > 1e11) v /= 1000.0;  // Sidekiq 8: integer milliseconds
   // Beyond year 2255 the nanosecond timestamps of OTLP overflow: treat as garbage.
   if (v > 9e9) return std::nullopt;
   return v;
@@ -53,10 +52,60 @@ otel::Timestamp to_timestamp(double epoch_seconds) {
 bool retry_enabled(const Json& job) {
   if (!job.is_object()) return false;
   auto it = job.find("retry");
-  if (it == job.end() || it->is_null()) return false;
-  if (it->is_boolean()) return it->get<bool>();
-  if (it->is_number_integer()) return it->get<std::int64_t>() > 0;
+  return it != job.end() && retry_enabled(&*it);
+}
+
+bool retry_enabled(const Json* value) {
+  if (!value || value->is_null()) return false;
+  if (value->is_boolean()) return value->get<bool>();
+  if (value->is_number_integer()) return value->get<std::int64_t>() > 0;
   return true;  // Sidekiq: anything else truthy
+}
+
+JobFields JobFields::of(const Json& job) {
+  JobFields f;
+  if (!job.is_object()) return f;
+  auto text = [](const Json& v) {
+    return v.is_string() ? std::string_view(v.get_ref<const std::string&>()) : std::string_view();
+  };
+  for (const auto& [key, value] : job.get_ref<const Json::object_t&>()) {
+    switch (key.size()) {  // the length first: most keys are decided without a compare
+      case 3:
+        if (key == "jid") f.jid = text(value);
+        break;
+      case 5:
+        if (key == "class") {
+          f.job_class = text(value);
+        } else if (key == "retry") {
+          f.retry = &value;
+        }
+        break;
+      case 7:
+        if (key == "wrapped") f.wrapped = text(value);
+        break;
+      case 10:
+        if (key == "created_at") f.created_at = &value;
+        break;
+      case 11:
+        if (key == "enqueued_at") {
+          f.enqueued_at = &value;
+        } else if (key == "retry_count") {
+          f.retry_count = &value;
+        }
+        break;
+      case 12:
+        if (key == "scheduled_at") f.scheduled_at = &value;
+        break;
+      default:
+        break;
+    }
+  }
+  return f;
+}
+
+std::optional<int> JobFields::retries() const {
+  if (!retry_count || !retry_count->is_number_integer()) return std::nullopt;
+  return retry_count->get<int>();
 }
 
 std::optional<std::string_view> JobCarrier::get(std::string_view key) const {
@@ -166,11 +215,11 @@ class AttributeWriter {
 };
 
 // The span attributes shared by the publish and process spans, in their order.
-void write_job_attributes(otel::Attributes& out, const Json& job, std::string_view queue,
+void write_job_attributes(otel::Attributes& out, const JobFields& job, std::string_view queue,
                           const TracingOptions& options, bool process) {
   const SemconvMode mode = options.semconv.value_or(SemconvMode::kOld);
-  const std::string_view job_class = job_class_of(job);
-  const std::string_view jid = string_of(job, "jid");
+  const std::string_view job_class = job.display_class();
+  const std::string_view jid = job.jid;
   AttributeWriter a(out);
   a.put("messaging.system", "sidekiq");
   a.put("messaging.sidekiq.job_class", job_class);
@@ -187,7 +236,7 @@ void write_job_attributes(otel::Attributes& out, const Json& job, std::string_vi
     a.put("messaging.operation.name", process ? "process" : "publish");
   }
   // The tutorial's job attributes.
-  a.put_bool("sidekiq.job.retry", retry_enabled(job));
+  a.put_bool("sidekiq.job.retry", retry_enabled(job.retry));
   a.put("sidekiq.job.queue", queue);
   a.put("sidekiq.job.jid", jid);
   a.put("sidekiq.worker.name", job_class);
@@ -195,10 +244,10 @@ void write_job_attributes(otel::Attributes& out, const Json& job, std::string_vi
   a.finish();
 }
 
-void write_span_name(std::string& out, const Json& job, std::string_view queue,
+void write_span_name(std::string& out, const JobFields& job, std::string_view queue,
                      const TracingOptions& options, bool process) {
   const std::string_view subject =
-      options.span_naming == SpanNaming::kJobClass ? job_class_of(job) : queue;
+      options.span_naming == SpanNaming::kJobClass ? job.display_class() : queue;
   const std::string_view operation = process ? "process" : "publish";
   const bool operation_first = options.semconv.value_or(SemconvMode::kOld) == SemconvMode::kNew;
   out.assign(operation_first ? operation : subject);
@@ -208,7 +257,7 @@ void write_span_name(std::string& out, const Json& job, std::string_view queue,
 
 }  // namespace
 
-JobSpanStart& job_span_start(const Json& job, std::string_view queue,
+JobSpanStart& job_span_start(const JobFields& job, std::string_view queue,
                              const TracingOptions& options, bool process) {
   // Thread-local like the OpenTelemetry context; holds only strings between calls.
   thread_local JobSpanStart publish, consume;

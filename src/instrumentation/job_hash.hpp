@@ -14,18 +14,38 @@
 
 namespace kiq::tracing::detail {
 
-// `wrapped` (ActiveJob's real class) if present, else `class`; "" when neither is a string.
-// The views point into `job` (valid while that key is not reassigned).
-std::string_view job_class_of(const Json& job);
+// The string at `key`; "" when absent or not a string. The view points into `job` (valid while
+// that key is not reassigned).
 std::string_view string_of(const Json& job, std::string_view key);
 
 // A job timestamp as seconds since the epoch: floats are seconds (Sidekiq < 8), integers above
 // 1e11 are milliseconds (Sidekiq 8). nullopt when absent, not a number, <= 0 or past 2255.
 std::optional<double> epoch_seconds(const Json& job, std::string_view key);
+std::optional<double> epoch_seconds(const Json* value);  // the same of a value (null: absent)
 otel::Timestamp to_timestamp(double epoch_seconds);
 
 // Whether the job's `retry` value means "retried on failure" (true or a positive count).
 bool retry_enabled(const Json& job);
+bool retry_enabled(const Json* value);  // the same of the value (null: absent)
+
+// The entries of a job hash that the tracing middlewares read, found in ONE pass over the hash
+// (a dozen map lookups, each a few string compares, cost more). Views and pointers into the
+// hash: valid while it is not modified (use them before running the job). Non-string ids read
+// as "", like string_of(); a hash that is not an object has none of them.
+struct JobFields {
+  std::string_view jid, job_class, wrapped;  // "jid", "class", "wrapped"
+  const Json* retry = nullptr;
+  const Json* created_at = nullptr;
+  const Json* enqueued_at = nullptr;
+  const Json* scheduled_at = nullptr;
+  const Json* retry_count = nullptr;
+
+  static JobFields of(const Json& job);
+  // `wrapped` (ActiveJob's real class) if present, else `class`.
+  std::string_view display_class() const { return wrapped.empty() ? job_class : wrapped; }
+  // JobContext::retry_count(): nullopt unless an integer.
+  std::optional<int> retries() const;
+};
 
 // A propagation carrier over the top-level string keys of a job hash (what Ruby's Hash setter
 // does): get() sees only string values; set() writes string values.
@@ -91,7 +111,7 @@ struct JobSpanStart {
 // with the kind, the attributes shared by both spans and the name; the default parent (the
 // current context) and no links: the caller may change those, starts the span, then calls release_parent(). Valid until the
 // next call for the same kind on this thread (starting a span does not call it).
-JobSpanStart& job_span_start(const Json& job, std::string_view queue,
+JobSpanStart& job_span_start(const JobFields& job, std::string_view queue,
                              const TracingOptions& options, bool process);
 // Drops what the options refer to beyond the span start (a parent context keeps spans alive).
 void release_parent(JobSpanStart& start);

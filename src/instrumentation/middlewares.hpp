@@ -25,9 +25,9 @@ class TracingServerMiddleware final : public ServerMiddleware {
   void call(JobContext& job, const std::function<void()>& next) override;
 
  private:
-  otel::SpanPtr start_process_span(otel::Tracer& tracer, JobContext& job,
-                                   const otel::Context& extracted) const;
-  void add_extras(otel::Span& span, const JobContext& job) const;
+  otel::SpanPtr start_process_span(otel::Tracer& tracer, const JobContext& job,
+                                   const JobFields& fields, const otel::Context& extracted) const;
+  void add_extras(otel::Span& span, const JobContext& job, const JobFields& fields) const;
   void record_failure(otel::Span& span, const JobContext& job, const std::exception* error) const;
   TracingOptions options_;
   TracerSource tracers_;

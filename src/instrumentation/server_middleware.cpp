@@ -25,10 +25,11 @@ std::string iso8601(double epoch) {
 TracingServerMiddleware::TracingServerMiddleware(TracingOptions options)
     : options_(resolved(std::move(options))), tracers_(options_.tracer_provider) {}
 
-otel::SpanPtr TracingServerMiddleware::start_process_span(otel::Tracer& tracer, JobContext& job,
+otel::SpanPtr TracingServerMiddleware::start_process_span(otel::Tracer& tracer,
+                                                          const JobContext& job,
+                                                          const JobFields& fields,
                                                           const otel::Context& extracted) const {
-  const Json& hash = job.job();
-  JobSpanStart& start = job_span_start(hash, job.queue(), options_, /*process=*/true);
+  JobSpanStart& start = job_span_start(fields, job.queue(), options_, /*process=*/true);
   const otel::SpanContext& remote = extracted.span_context();
   switch (options_.propagation_style) {
     case PropagationStyle::kChild:
@@ -47,23 +48,24 @@ otel::SpanPtr TracingServerMiddleware::start_process_span(otel::Tracer& tracer, 
     ~Release() { release_parent(start); }
   } release{start};
   otel::SpanPtr span = tracer.start_span(start.name, start.options);
-  if (auto t = epoch_seconds(hash, "created_at")) span->add_event("created_at", {}, to_timestamp(*t));
-  if (auto t = epoch_seconds(hash, "enqueued_at")) span->add_event("enqueued_at", {}, to_timestamp(*t));
+  if (auto t = epoch_seconds(fields.created_at)) span->add_event("created_at", {}, to_timestamp(*t));
+  if (auto t = epoch_seconds(fields.enqueued_at)) span->add_event("enqueued_at", {}, to_timestamp(*t));
   return span;
 }
 
-void TracingServerMiddleware::add_extras(otel::Span& span, const JobContext& job) const {
-  const Json& hash = job.job();
-  const double now = epoch_now();
-  if (auto enqueued = epoch_seconds(hash, "enqueued_at")) {
+void TracingServerMiddleware::add_extras(otel::Span& span, const JobContext& job,
+                                         const JobFields& fields) const {
+  // The SDK's clock (as the span's own times; no clock_gettime call per job).
+  const double now = static_cast<double>(otel::now_unix_nanos()) / 1e9;
+  if (auto enqueued = epoch_seconds(fields.enqueued_at)) {
     double wait = std::max(0.0, now - *enqueued);
     span.set_attribute("job.queue_wait_time_ms", static_cast<std::int64_t>(wait * 1000));
     if (wait * 1000 > static_cast<double>(options_.long_queue_wait.count()))
       span.add_event("long_queue_wait", {{"wait_time_seconds", static_cast<std::int64_t>(wait)}});
   }
-  auto retry_count = job.retry_count();
+  auto retry_count = fields.retries();  // JobContext::retry_count()
   // A retry runs at the retry's time, not the schedule's: drift only means something first time.
-  if (auto scheduled = epoch_seconds(hash, "scheduled_at"); scheduled && !retry_count) {
+  if (auto scheduled = epoch_seconds(fields.scheduled_at); scheduled && !retry_count) {
     double drift = std::fabs(now - *scheduled);
     span.set_attribute("schedule.drift_seconds", static_cast<std::int64_t>(drift));
     if (drift > static_cast<double>(options_.schedule_drift.count()))
@@ -76,7 +78,7 @@ void TracingServerMiddleware::add_extras(otel::Span& span, const JobContext& job
   if (retry_count) {
     span.set_attribute("job.retry_count", static_cast<std::int64_t>(*retry_count));
     span.add_event("job.retry", {{"retry_count", static_cast<std::int64_t>(*retry_count)},
-                                 {"error_class", std::string(string_of(hash, "error_class"))}});
+                                 {"error_class", std::string(string_of(job.job(), "error_class"))}});
   }
 }
 
@@ -106,16 +108,18 @@ void TracingServerMiddleware::call(JobContext& job, const std::function<void()>&
   otel::Tracer* tracer = tracers_.tracer(globals);
   if (!tracer) return next();
 
-  JobCarrier carrier(std::as_const(job.job()));
+  const Json& hash = job.job();
+  JobCarrier carrier(hash);
   otel::Context extracted = globals.propagator().extract(carrier, otel::Context());
-  otel::SpanPtr span = start_process_span(*tracer, job, extracted);
-  add_extras(*span, job);
+  const JobFields fields = JobFields::of(hash);  // read before next(): the job may change the hash
+  otel::SpanPtr span = start_process_span(*tracer, job, fields, extracted);
+  add_extras(*span, job, fields);
 
   // Ruby runs the job with the extracted context current (baggage visible in every style) and
   // the process span as the current span.
   otel::Scope scope(extracted.with_span(span));
-  // The job hash's own "jid" and "class" (what JobContext::jid()/job_class() return), no copies.
-  CurrentJobScope current(string_of(job.job(), "jid"), string_of(job.job(), "class"));
+  // The hash's "jid" and "class" (what JobContext::jid()/job_class() return), copied here.
+  CurrentJobScope current(fields.jid, fields.job_class);
   try {
     next();
   } catch (const std::exception& e) {
