@@ -4,6 +4,7 @@
 #include <benchmark/benchmark.h>
 
 #include <memory>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -70,6 +71,34 @@ void BM_EncodeWire(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * state.range(0));
 }
 BENCHMARK(BM_EncodeWire)->Arg(512)->Arg(1);
+
+// What the exporter does: one WireEncoder, batch after batch (kept buffer, cached resource).
+void BM_EncodeWireReused(benchmark::State& state) {
+  const auto spans = job_spans(static_cast<std::size_t>(state.range(0)));
+  kiq::otel::otlp::WireEncoder encoder;
+  for (auto _ : state) benchmark::DoNotOptimize(encoder.encode(spans).size());
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_EncodeWireReused)->Arg(512)->Arg(1);
+
+// As in `kiq server`: the spans were just made by another thread (other core's cache, fresh
+// heap memory), then encoded here. Span creation is not timed.
+void BM_EncodeWireFreshFromOtherThread(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  kiq::otel::otlp::WireEncoder encoder;
+  std::vector<std::vector<sdk::SpanData>> keep;  // freed later, like spans in flight
+  for (auto _ : state) {
+    state.PauseTiming();
+    std::vector<sdk::SpanData> spans;
+    std::thread([&] { spans = job_spans(n); }).join();
+    keep.push_back(std::move(spans));
+    if (keep.size() > 8) keep.erase(keep.begin());
+    state.ResumeTiming();
+    benchmark::DoNotOptimize(encoder.encode(keep.back()).size());
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_EncodeWireFreshFromOtherThread)->Arg(512);
 
 void BM_EncodeGenerated(benchmark::State& state) {
   const auto spans = job_spans(static_cast<std::size_t>(state.range(0)));

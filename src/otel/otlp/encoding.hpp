@@ -8,8 +8,10 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "kiq/otel/sdk/span_data.hpp"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
@@ -33,6 +35,33 @@ void to_proto(std::span<const sdk::SpanData> batch,
 // Serialized ExportTraceServiceRequest (Content-Type application/x-protobuf), written straight
 // into the wire format (encoding_wire.cpp). Byte for byte what encode_protobuf_generated gives.
 std::string encode_protobuf(std::span<const sdk::SpanData> batch);
+
+// The same encoding for an exporter that encodes batch after batch: the output buffer is kept
+// (no allocation nor zero-fill per batch once it has grown) and each Resource's and scope's
+// encoded bytes are kept too (keyed by object identity, holding a reference so an address is
+// never reused while cached; the objects are immutable).
+//
+// Thread-safety: none; one encoder per exporter (exports are serialized).
+class WireEncoder {
+ public:
+  WireEncoder();
+  ~WireEncoder();
+  WireEncoder(const WireEncoder&) = delete;
+  WireEncoder& operator=(const WireEncoder&) = delete;
+
+  // The serialized request; valid until the next encode() or the encoder's destruction.
+  std::string_view encode(std::span<const sdk::SpanData> batch);
+  // The same bytes appended to `out` (not using the kept buffer).
+  void encode_append(std::span<const sdk::SpanData> batch, std::string& out);
+
+  // Drops the buffer's memory and the caches (e.g. after an unusually large batch).
+  void release();
+
+ private:
+  struct Caches;
+  std::string buffer_;
+  std::unique_ptr<Caches> caches_;
+};
 
 // to_proto() then SerializeToString: same bytes as encode_protobuf, several times the CPU.
 std::string encode_protobuf_generated(std::span<const sdk::SpanData> batch);

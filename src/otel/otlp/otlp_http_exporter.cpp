@@ -25,6 +25,7 @@ using otlp::log_warn;
 
 constexpr std::size_t kMaxRequestBytes = 64u << 20;  // OTLP: don't send bigger (uncompressed)
 constexpr std::size_t kMaxResponseBytes = 4u << 20;  // OTLP: bigger = non-retryable error
+constexpr std::size_t kKeptBufferBytes = 8u << 20;   // encode buffer kept between exports
 
 struct CurlDeleter {
   void operator()(CURL* curl) const { curl_easy_cleanup(curl); }
@@ -163,8 +164,23 @@ class OtlpHttpExporter::Impl {
   }
 
   ExportResult encode_and_send(std::span<const SpanData> batch) {
-    std::string body = options_.protocol == OtlpProtocol::kHttpJson ? otlp::encode_json(batch)
-                                                                    : otlp::encode_protobuf(batch);
+    // Protobuf is encoded into the encoder's kept buffer and POSTed from there (no copy).
+    std::string text;
+    std::string_view body;
+    if (options_.protocol == OtlpProtocol::kHttpJson) {
+      text = otlp::encode_json(batch);
+      body = text;
+    } else {
+      body = encoder_.encode(batch);
+    }
+    // Don't keep an unusually large buffer for the process's lifetime.
+    struct Trim {
+      otlp::WireEncoder& encoder;
+      std::size_t size;
+      ~Trim() {
+        if (size > kKeptBufferBytes) encoder.release();
+      }
+    } trim{encoder_, body.size()};
     if (body.size() > kMaxRequestBytes) {
       return fail(batch.size(), fmt::format("request of {} bytes exceeds the 64 MiB limit",
                                             body.size()));
@@ -172,7 +188,8 @@ class OtlpHttpExporter::Impl {
     if (options_.compression == OtlpCompression::kGzip) {
       auto compressed = otlp::gzip_compress(body);
       if (!compressed) return fail(batch.size(), "gzip compression failed");
-      body = std::move(*compressed);
+      text = std::move(*compressed);
+      body = text;
     }
     return send(body, batch.size());
   }
@@ -186,7 +203,11 @@ class OtlpHttpExporter::Impl {
     // An export in flight notices the flag within curl's progress interval or at once when
     // waiting; wait for it so the handle is not freed under it.
     std::unique_lock lock(mu_);
-    return cv_.wait_for(lock, timeout, [this] { return !busy_; });
+    if (!cv_.wait_for(lock, timeout, [this] { return !busy_; })) return false;
+    // Nothing is sent after shutdown: close the kept-alive connection now rather than when the
+    // exporter is destroyed (its owner may keep it for a while; the collector holds a socket).
+    curl_.reset();
+    return true;
   }
 
   const OtlpHttpExporterOptions& options() const { return options_; }
@@ -228,7 +249,7 @@ class OtlpHttpExporter::Impl {
     }
   }
 
-  ExportResult send(const std::string& body, std::size_t spans) {
+  ExportResult send(std::string_view body, std::size_t spans) {
     const bool bounded = options_.timeout.count() > 0;
     const auto deadline = Clock::now() + options_.timeout;
     std::string last_error;
@@ -263,7 +284,7 @@ class OtlpHttpExporter::Impl {
     }
   }
 
-  Attempt perform(const std::string& body, std::chrono::milliseconds timeout) {
+  Attempt perform(std::string_view body, std::chrono::milliseconds timeout) {
     {
       std::lock_guard lock(stats_mutex_);
       ++stats_.attempts;
@@ -383,7 +404,8 @@ class OtlpHttpExporter::Impl {
   }
 
   const OtlpHttpExporterOptions options_;
-  std::unique_ptr<CURL, CurlDeleter> curl_;
+  otlp::WireEncoder encoder_;  // only used inside an ExportSlot
+  std::unique_ptr<CURL, CurlDeleter> curl_;  // used inside an ExportSlot; reset by shutdown()
   std::unique_ptr<curl_slist, CurlDeleter> headers_;
   std::atomic<bool> shutdown_{false};
   std::mutex mu_;                // guards busy_; with cv_ also wakes backoff waits on shutdown

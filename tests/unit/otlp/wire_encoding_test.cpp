@@ -147,6 +147,89 @@ TEST(OtlpWireEncoding, ResourcesScopesAndMissingOnes) {
   expect_same_encoding({sample_span(1)});
 }
 
+// The exporter's path: one WireEncoder for batch after batch (kept buffer, cached resource and
+// scope bytes, length guesses from the previous spans) gives each batch's exact bytes.
+TEST(OtlpWireEncoding, ReusedEncoderMatchesTheReferenceBatchAfterBatch) {
+  WireEncoder encoder;
+  std::vector<std::vector<sdk::SpanData>> batches = {sample_batch(40), rich_batch(), {},
+                                                      sample_batch(1), sample_batch(255)};
+  {  // spans of very different sizes in a row: the span length guess is wrong both ways
+    std::vector<sdk::SpanData> mixed = sample_batch(6);
+    mixed[1].attributes.push_back({"big", std::string(20000, 'b')});
+    mixed[3].attributes.clear();
+    mixed[3].events.clear();
+    mixed[4].attributes.push_back({"mid", std::string(200, 'm')});
+    batches.push_back(std::move(mixed));
+  }
+  {  // more resources and scopes than the caches keep: entries are dropped and rebuilt
+    std::vector<sdk::SpanData> many;
+    for (int i = 0; i < 40; ++i) {
+      sdk::SpanData span = sample_span(static_cast<std::uint8_t>(i + 1));
+      span.resource = sample_resource("svc-" + std::to_string(i));
+      span.scope = sample_scope("scope-" + std::to_string(i % 20), "1." + std::to_string(i));
+      many.push_back(std::move(span));
+    }
+    batches.push_back(std::move(many));
+  }
+  for (int round = 0; round < 2; ++round) {
+    for (const auto& batch : batches) {
+      const std::string reference = encode_protobuf_generated(batch);
+      EXPECT_EQ(std::string(encoder.encode(batch)), reference);
+      EXPECT_EQ(encode_protobuf(batch), reference);
+    }
+    encoder.release();  // and everything again from empty caches
+  }
+}
+
+// The ASCII fast path reads strings by words (shorter ones by halves or bytes, tails by an
+// overlapping load): a non-ASCII byte anywhere, in strings of every length, must be noticed
+// (valid UTF-8 kept, invalid repaired) in keys, values and names.
+TEST(OtlpWireEncoding, NonAsciiByteAtEveryPositionOfEveryLength) {
+  for (std::size_t length = 1; length <= 20; ++length) {
+    std::vector<sdk::SpanData> batch;
+    for (std::size_t at = 0; at < length; ++at) {
+      std::string invalid(length, 'a');
+      invalid[at] = '\xff';
+      std::string valid(length, 'b');
+      if (at + 1 < length) {
+        valid[at] = '\xc3';  // U+00E9
+        valid[at + 1] = '\xa9';
+      }
+      sdk::SpanData span = sample_span(static_cast<std::uint8_t>(at + 1));
+      span.name = invalid;
+      span.attributes = {{invalid, valid}, {valid, invalid}, {"k", std::int64_t(-1)}};
+      batch.push_back(std::move(span));
+    }
+    const std::string fast = encode_protobuf(batch);
+    ASSERT_EQ(fast, encode_protobuf_generated(batch)) << "length " << length;
+    Request parsed;
+    ASSERT_TRUE(parsed.ParseFromString(fast));
+    const auto& first = parsed.resource_spans(0).scope_spans(0).spans(0);
+    EXPECT_NE(first.name(), batch[0].name);  // repaired
+    EXPECT_EQ(first.attributes(0).value().string_value(), batch[0].attributes[0].value.index() == 3
+                                                               ? std::get<std::string>(batch[0].attributes[0].value)
+                                                               : "");
+  }
+}
+
+// A resource or scope freed while cached can't alias a new one at the same address: the cache
+// keeps the objects it describes alive.
+TEST(OtlpWireEncoding, CachedResourceIsKeptAlive) {
+  WireEncoder encoder;
+  std::weak_ptr<const sdk::Resource> weak;
+  {
+    std::vector<sdk::SpanData> batch = sample_batch(2);
+    auto resource = sample_resource("short-lived");
+    weak = resource;
+    for (auto& span : batch) span.resource = resource;
+    EXPECT_EQ(std::string(encoder.encode(batch)), encode_protobuf_generated(batch));
+  }
+  EXPECT_FALSE(weak.expired());
+  std::vector<sdk::SpanData> next = sample_batch(2);
+  for (auto& span : next) span.resource = sample_resource("another");
+  EXPECT_EQ(std::string(encoder.encode(next)), encode_protobuf_generated(next));
+}
+
 // Whatever the guess, a nested message's length is a minimal varint and the body is intact.
 TEST(OtlpWireEncoding, WriterLengthsAreMinimalVarints) {
   for (std::size_t size : {0u, 1u, 127u, 128u, 16383u, 16384u, 2097152u}) {
