@@ -1,11 +1,13 @@
 // `kiq enqueue CLASS ARGS_JSON`: pushes one job (or --count copies with push_bulk) and prints
-// the jid(s), one per line.
+// the jid(s), one per line. With tracing configured by the OTEL_* environment, each job gets a
+// PRODUCER span and carries its trace context (see setup_client_tracing).
 #include <charconv>
 #include <optional>
 
 #include <fmt/format.h>
 
 #include "cli/commands.hpp"
+#include "cli/tracing_setup.hpp"
 #include "kiq/kiq.hpp"
 
 namespace kiq::cli {
@@ -63,7 +65,11 @@ int run_enqueue(Env& env, const EnqueueFlags& f) {
 
   JobRegistry registry;  // carries `options` for this class only (perform is never called here)
   registry.add(f.job_class, [](JobContext&, const Json&) {}, options);
-  Client client(store, {}, &registry);
+  // With OTEL_* tracing configured: a PRODUCER span per job (push_bulk then runs the client
+  // middleware per job, as Ruby's does); the guard exports the spans when this returns.
+  // Without: no middleware, and push_bulk's fast path.
+  ClientTracing tracing = setup_client_tracing();
+  Client client(store, std::move(tracing.chain), &registry);
 
   std::optional<double> at;
   if (f.in) at = epoch_now() + *f.in;

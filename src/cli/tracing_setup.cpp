@@ -17,6 +17,17 @@ bool env_set(const char* name) {
   return v && *v;
 }
 
+// configure() options common to every command: service.name "kiq" unless the environment
+// names the service.
+otel::sdk::ConfigureOptions base_options() {
+  otel::sdk::ConfigureOptions co;
+  const char* attrs = std::getenv("OTEL_RESOURCE_ATTRIBUTES");
+  bool named = env_set("OTEL_SERVICE_NAME") ||
+               (attrs && std::string_view(attrs).find("service.name=") != std::string_view::npos);
+  if (!named) co.service_name = "kiq";
+  return co;
+}
+
 }  // namespace
 
 bool tracing_requested_by_env() {
@@ -27,11 +38,7 @@ bool tracing_requested_by_env() {
 otel::sdk::TracingGuard setup_server_tracing(ServerOptions& options) {
   otel::sdk::TracingGuard guard;
   if (tracing_requested_by_env()) {
-    otel::sdk::ConfigureOptions co;
-    const char* attrs = std::getenv("OTEL_RESOURCE_ATTRIBUTES");
-    bool named = env_set("OTEL_SERVICE_NAME") ||
-                 (attrs && std::string_view(attrs).find("service.name=") != std::string_view::npos);
-    if (!named) co.service_name = "kiq";
+    otel::sdk::ConfigureOptions co = base_options();
     const char* exporters = std::getenv("OTEL_TRACES_EXPORTER");
     bool plain_otlp = !exporters || !*exporters || std::string_view(exporters) == "otlp";
     if (plain_otlp && !otel::sdk::sdk_disabled_by_env()) {
@@ -49,6 +56,14 @@ otel::sdk::TracingGuard setup_server_tracing(ServerOptions& options) {
   }
   tracing::install(options);
   return guard;
+}
+
+ClientTracing setup_client_tracing() {
+  ClientTracing out;
+  if (!tracing_requested_by_env()) return out;
+  out.guard = otel::sdk::configure(base_options());
+  if (out.guard.enabled()) out.chain = tracing::client_chain();
+  return out;
 }
 
 }  // namespace kiq::cli

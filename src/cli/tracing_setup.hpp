@@ -19,4 +19,16 @@ bool tracing_requested_by_env();
 // signal mask is set: the batch processor starts a thread. The guard flushes on destruction.
 otel::sdk::TracingGuard setup_server_tracing(ServerOptions& options);
 
+// Tracing for commands that push jobs (`kiq enqueue`): when requested by the environment,
+// configures the SDK as above (exporters, sampler, resource, propagators; service.name "kiq"
+// by default) and returns the client chain with the tracing middleware (a PRODUCER span per
+// job, its context injected into the job hash). When not requested (or OTEL_SDK_DISABLED), the
+// chain is empty, so push_bulk keeps its middleware-free fast path. The guard flushes the spans
+// and shuts the SDK down on destruction: keep it alive until the pushes are done.
+struct ClientTracing {
+  otel::sdk::TracingGuard guard;
+  ClientChain chain;
+};
+ClientTracing setup_client_tracing();
+
 }  // namespace kiq::cli
