@@ -1,6 +1,7 @@
 // `kiq enqueue CLASS ARGS_JSON`: pushes one job (or --count copies with push_bulk) and prints
 // the jid(s), one per line. With tracing configured by the OTEL_* environment, each job gets a
 // PRODUCER span and carries its trace context (see setup_client_tracing).
+#include <algorithm>
 #include <charconv>
 #include <optional>
 
@@ -84,12 +85,17 @@ int run_enqueue(Env& env, const EnqueueFlags& f) {
   }
   // Printed in 64 KB pieces: one line per jid without one stream call per line.
   std::string lines;
-  for (const std::string& jid : client.push_bulk_copies(f.job_class, args, f.count, at)) {
-    lines.append(jid).push_back('\n');
-    if (lines.size() >= 65536) {
-      env.out << lines;
-      lines.clear();
+  const std::size_t step = tracing.flush_every > 0 ? tracing.flush_every : f.count;
+  for (std::size_t done = 0; done < f.count; done += step) {
+    const std::size_t n = std::min(step, f.count - done);
+    for (const std::string& jid : client.push_bulk_copies(f.job_class, args, n, at)) {
+      lines.append(jid).push_back('\n');
+      if (lines.size() >= 65536) {
+        env.out << lines;
+        lines.clear();
+      }
     }
+    if (tracing.flush_every > 0) tracing.guard.force_flush();  // exported, not dropped
   }
   env.out << lines;
   return kExitOk;

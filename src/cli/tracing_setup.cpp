@@ -1,12 +1,14 @@
 // Tracing for `kiq server` (see tracing_setup.hpp).
 #include "cli/tracing_setup.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <string_view>
 
 #include "kiq/otel/sdk/batch_span_processor.hpp"
 #include "kiq/otel/sdk/env.hpp"
 #include "kiq/otel/sdk/exporters/otlp_http.hpp"
+#include "kiq/client.hpp"
 #include "kiq/tracing.hpp"
 
 namespace kiq::cli {
@@ -62,7 +64,11 @@ ClientTracing setup_client_tracing() {
   ClientTracing out;
   if (!tracing_requested_by_env()) return out;
   out.guard = otel::sdk::configure(base_options());
-  if (out.guard.enabled()) out.chain = tracing::client_chain();
+  if (out.guard.enabled()) {
+    out.chain = tracing::client_chain();
+    const std::size_t queue = otel::sdk::BatchSpanProcessorOptions::from_environment().max_queue_size;
+    out.flush_every = std::clamp<std::size_t>(queue / 2, 1, Client::kDefaultBatchSize);
+  }
   return out;
 }
 

@@ -28,6 +28,9 @@ otel::sdk::TracingGuard setup_server_tracing(ServerOptions& options);
 struct ClientTracing {
   otel::sdk::TracingGuard guard;
   ClientChain chain;
+  // Jobs to push between two guard.force_flush() calls so a burst (`--count 100000`) never
+  // overflows the batch processor's queue (which drops spans when full); 0 without tracing.
+  std::size_t flush_every = 0;
 };
 ClientTracing setup_client_tracing();
 

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -99,7 +100,8 @@ class CliEnqueueTracing : public ::testing::Test {
                              "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_SDK_DISABLED",
                              "OTEL_SERVICE_NAME", "OTEL_RESOURCE_ATTRIBUTES",
                              "OTEL_TRACES_SAMPLER", "OTEL_PROPAGATORS",
-                             "OTEL_SEMCONV_STABILITY_OPT_IN"}) {
+                             "OTEL_SEMCONV_STABILITY_OPT_IN", "OTEL_BSP_MAX_QUEUE_SIZE",
+                             "OTEL_BSP_MAX_EXPORT_BATCH_SIZE"}) {
       env_.unset(name);
     }
   }
@@ -169,6 +171,25 @@ TEST_F(CliEnqueueTracing, OneProducerSpanPerJobAndTheContextInEachJob) {
     EXPECT_EQ(job["queue"], "traced");
   }
   for (const auto& jid : jids) EXPECT_TRUE(by_jid.count(jid)) << jid;
+}
+
+// A burst larger than the batch processor's queue: the command flushes as it pushes, so no
+// span is dropped.
+TEST_F(CliEnqueueTracing, BurstLargerThanTheQueueLosesNoSpan) {
+  testing::OtlpReceiver receiver;
+  env_.set("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:" + std::to_string(receiver.port()));
+  env_.set("OTEL_BSP_MAX_QUEUE_SIZE", "64");
+  auto r = kiq({"enqueue", "NoopJob", "[]", "--count", "1500", "--queue", "burst"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(lines(r.out).size(), 1500u);
+  Exported exported = decode_all(receiver.requests());
+  EXPECT_EQ(exported.spans.size(), 1500u);
+  std::set<std::string> jids;
+  for (const auto& span : exported.spans) {
+    jids.insert(attributes_of(span)["messaging.message_id"].string_value());
+  }
+  EXPECT_EQ(jids.size(), 1500u);
+  EXPECT_EQ(redis_->command({"LLEN", "queue:burst"}), "1500");
 }
 
 TEST_F(CliEnqueueTracing, NothingWithoutTracingConfigured) {
