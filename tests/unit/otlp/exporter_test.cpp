@@ -404,5 +404,28 @@ TEST(OtlpHttpExporter, KeepsTheConnectionAlive) {
   EXPECT_EQ(exporter.stats().connections_opened, 1u);  // one connection, reused
 }
 
+// The exporter encodes into a buffer it keeps: a smaller batch after a bigger one must not
+// carry bytes of the previous body, with and without gzip.
+TEST(OtlpHttpExporter, EachBodyIsExactlyItsBatchWhenTheBufferIsReused) {
+  for (auto compression : {OtlpCompression::kNone, OtlpCompression::kGzip}) {
+    OtlpReceiver receiver;
+    auto options = options_for(receiver);
+    options.compression = compression;
+    OtlpHttpExporter exporter(options);
+    const std::vector<std::size_t> sizes = {200, 3, 60, 1, 200};
+    for (std::size_t n : sizes) {
+      EXPECT_EQ(exporter.export_spans(testing::sample_batch(n)), ExportResult::kSuccess);
+    }
+    auto requests = receiver.requests();
+    ASSERT_EQ(requests.size(), sizes.size());
+    for (std::size_t i = 0; i < sizes.size(); ++i) {
+      EXPECT_EQ(requests[i].body, otlp::encode_protobuf(testing::sample_batch(sizes[i]))) << i;
+      if (compression == OtlpCompression::kNone) {
+        EXPECT_EQ(requests[i].content_length, requests[i].body.size());
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace kiq::otel::sdk
