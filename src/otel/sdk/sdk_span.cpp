@@ -220,8 +220,9 @@ SdkSpan::SdkSpan(std::shared_ptr<const TracerProvider::Shared> shared,
   const std::size_t given =
       (options ? options->attributes.size() : 0) + sampler_attributes.size();
   if (d.attributes.capacity() == 0) {  // a new record (or one whose data was moved away)
-    d.attributes.reserve(
-        std::min(limits.attribute_count_limit, std::max(kInitialAttributeCapacity, given)));
+    // Room for attributes set after the start too (one allocation for typical spans).
+    d.attributes.reserve(std::min(limits.attribute_count_limit,
+                                  std::max(kInitialAttributeCapacity, given + given / 2)));
   }
   if (given != 0) {
     if (options) {  // copied: the caller keeps its options (see StartSpanOptions)
