@@ -1,7 +1,7 @@
 # Measures how fast a server drains a queue, from outside (same method for kiq and Sidekiq):
 # t0 = the first moment the queue is shorter than TOTAL (the first job was taken), t1 = the
-# first moment it is empty and no fetched-but-unfinished job is left in a list matching
-# INPROGRESS_PATTERN (kiq's reliable-fetch lists; Sidekiq keeps them in memory, so its last
+# first moment it is empty and no fetched-but-unfinished job is left in a list or hash matching
+# INPROGRESS_PATTERN (kiq's reliable-fetch hashes; Sidekiq keeps them in memory, so its last
 # <= concurrency jobs are not visible: negligible for no-op jobs).
 # Usage: REDIS_URL=... ruby drain_monitor.rb QUEUE TOTAL [INPROGRESS_PATTERN]
 # Prints "<seconds> <jobs/s>" on stdout. Polls every millisecond with one connection.
@@ -23,7 +23,13 @@ t0 = clock.call
 
 in_progress = lambda do
   next 0 unless pattern
-  redis.scan_each(match: pattern, count: 1000).sum { |k| redis.type(k) == "list" ? redis.llen(k) : 0 }
+  redis.scan_each(match: pattern, count: 1000).sum do |k|
+    case redis.type(k)
+    when "list" then redis.llen(k)
+    when "hash" then redis.hlen(k)  # kiq's in-progress hashes (and poller claims)
+    else 0
+    end
+  end
 end
 loop do
   check_deadline.call

@@ -6,7 +6,7 @@ RUBY_JOBS="$ROOT/tests/interop/sidekiq/jobs.rb"
 KIQ="${KIQ_BIN:-$ROOT/build/kiq}"
 CONCURRENCY=${CONCURRENCY:-10}
 TOTAL=${TOTAL:-100000}
-# kiq's reliable-fetch lists (see src/store/redis): counted as "not yet done" while draining.
+# kiq's reliable-fetch (in-progress) hashes (see src/store/redis): counted as "not yet done" while draining.
 KIQ_INPROGRESS_PATTERN=${KIQ_INPROGRESS_PATTERN:-kiq:*}
 
 WORK=$(mktemp -d /tmp/kiq-bench.XXXXXX)

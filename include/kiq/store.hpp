@@ -44,6 +44,10 @@ struct ScoredPayload {
 struct FetchedJob {
   std::string queue;      // queue name without the "queue:" prefix
   std::string payload;    // the exact JSON string taken from the queue
+  // The store's own handle on this in-progress entry, set by fetch() and in_progress() (Redis:
+  // its field in the in-progress hash, so an ack names ~10 bytes instead of the payload).
+  // Empty for a job made by hand: the store then finds the entry by queue and payload.
+  std::string token;
 };
 
 struct DeadSetLimits {

@@ -1,6 +1,7 @@
 // Stray-job sweep (see stray_jobs.hpp).
 #include "server/stray_jobs.hpp"
 
+#include <algorithm>
 #include <vector>
 
 namespace kiq::server {
@@ -12,25 +13,31 @@ std::string key_of(const FetchedJob& job) { return job.queue + '\n' + job.payloa
 
 std::size_t StraySweeper::sweep(Store& store, std::string_view self, std::span<const FetchedJob> held,
                                 Clock::time_point now) {
-  // Multiset difference: in the store's list minus what the process holds.
-  std::map<std::string, std::size_t> stray;
-  for (const FetchedJob& job : store.in_progress(self)) ++stray[key_of(job)];
+  // Multiset difference: in the store's list minus what the process holds (matched by queue
+  // and payload; the store's entries keep their tokens for the requeue).
+  std::map<std::string, std::vector<FetchedJob>> stray;
+  for (FetchedJob& job : store.in_progress(self)) stray[key_of(job)].push_back(std::move(job));
   for (const FetchedJob& job : held) {
     auto it = stray.find(key_of(job));
-    if (it != stray.end() && --it->second == 0) stray.erase(it);
+    if (it == stray.end()) continue;
+    std::vector<FetchedJob>& copies = it->second;
+    // The held job's own entry when the tokens tell it apart, else any copy.
+    auto own = std::find_if(copies.begin(), copies.end(),
+                            [&](const FetchedJob& c) { return c.token == job.token; });
+    copies.erase(own != copies.end() ? own : copies.end() - 1);
+    if (copies.empty()) stray.erase(it);
   }
 
   std::map<std::string, std::pair<std::size_t, Clock::time_point>> still;
   std::vector<FetchedJob> overdue;
-  for (const auto& [key, copies] : stray) {
+  for (auto& [key, copies] : stray) {
     auto seen = suspects_.find(key);
     Clock::time_point since = seen != suspects_.end() ? seen->second.second : now;
     if (now - since < grace_) {
-      still.emplace(key, std::make_pair(copies, since));
+      still.emplace(key, std::make_pair(copies.size(), since));
       continue;
     }
-    std::size_t cut = key.find('\n');
-    for (std::size_t i = 0; i < copies; ++i) overdue.push_back({key.substr(0, cut), key.substr(cut + 1)});
+    for (FetchedJob& job : copies) overdue.push_back(std::move(job));
   }
   if (!overdue.empty()) store.requeue(self, overdue);
   suspects_ = std::move(still);  // only after the requeue succeeded: a failure keeps them suspect

@@ -179,7 +179,7 @@ class Scenario {
   std::int64_t owned_jobs(const std::string& identity) {
     std::int64_t n = 0;
     for (const std::string& queue : words(redis({"SMEMBERS", "kiq:inprogress|" + identity}).value_or("")))
-      n += to_int(redis({"LLEN", "kiq:inprogress|" + identity + "|" + queue}).value_or("0"));
+      n += to_int(redis({"HLEN", "kiq:inprogress|" + identity + "|" + queue}).value_or("0"));
     return n;
   }
 

@@ -1,16 +1,21 @@
 // RedisStore: kiq::Store on Redis through hiredis, with Ruby Sidekiq's keys and formats
 // (see store.hpp and the protocol notes), plus kiq's reliable-fetch bookkeeping:
 //
-//   kiq:inprogress                    SET   identities that own in-progress lists or claims
-//   kiq:inprogress|<identity>         SET   queue names with an in-progress list of identity
-//   kiq:inprogress|<identity>|<queue> LIST  jobs fetched by identity from queue:<queue>, not acked
+//   kiq:inprogress                    SET   identities that own in-progress jobs or claims
+//   kiq:inprogress|<identity>         SET   queue names with in-progress jobs of identity
+//   kiq:inprogress|<identity>|<queue> HASH  fetch number -> job, fetched by identity from
+//                                           queue:<queue> and not acked
+//   kiq:seq|<identity>                STRING the fetch-number counter of identity
 //
-// Ruby's BasicFetch never reads these keys. Every move between a queue, an in-progress list and
+// Ruby's BasicFetch never reads these keys. Every move between a queue, an in-progress hash and
 // a sorted set is one atomic Lua script or MULTI/EXEC, so a crash between two calls loses nothing.
+// A fetched job's number is its FetchedJob::token: an ack deletes one small field (HDEL), and the
+// numbers give recovery the fetch order back. (In-progress LISTs of older kiq versions are still
+// recovered.)
 //
 // ack() uses group commit: acks arriving while another thread is sending are sent together in
-// the next pipeline (each caller still returns only once its own LREM is done), so N worker
-// threads acking at once cost one round trip, not N.
+// the next pipeline (one HDEL per in-progress hash), so N worker threads acking at once cost one
+// round trip and one command, not N.
 //
 // Connections: a small pool of synchronous hiredis connections with connect/command timeouts.
 // A pooled connection found dead (e.g. Redis restarted while it idled) is replaced and the
@@ -29,6 +34,7 @@
 // A hash (not a list) makes completion one command; members of one set are unique anyway.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -218,6 +224,8 @@ class RedisStore final : public Store {
 
  private:
   void run_with_connection(const std::function<void(RedisConnection&)>& f);
+  // The job's field in its in-progress hash: its token, or (made by hand) looked up by payload.
+  std::string field_of(RedisConnection& c, std::string_view identity, const FetchedJob& job);
 
   RedisUrl url_;
   RedisOptions options_;
@@ -225,6 +233,7 @@ class RedisStore final : public Store {
   std::unique_ptr<RedisKeyValue> kv_;
   std::unique_ptr<RedisScripts> scripts_;  // Lua sources + cached SHAs (per store: no globals)
   std::unique_ptr<RedisAckBatcher> acks_;  // group commit of concurrent ack() calls
+  std::atomic<bool> no_blmove_{false};     // Redis < 6.2: fetch polls instead of BLMOVE waits
 };
 
 // make_redis_store(url, options): parse_redis_url + RedisStore.

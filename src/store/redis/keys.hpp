@@ -7,14 +7,14 @@
 
 #include "kiq/store.hpp"
 
-// In-progress lists get new jobs on the left and usually lose their oldest (acked first) on the
-// right, so acks use LREM <list> -1 <payload>: the scan starts at the tail, where the job is.
+// In-progress jobs: one HASH per identity and queue, field = fetch number, value = payload (see
+// scripts.hpp).
 namespace kiq::redis_keys {
 
 inline constexpr std::string_view kQueues = "queues";
 inline constexpr std::string_view kProcesses = "processes";
 inline constexpr std::string_view kInProgressOwners = "kiq:inprogress";
-// kInProgressPrefix + identity + '|' + queue: a process's in-progress list of one queue.
+// kInProgressPrefix + identity + '|' + queue: a process's in-progress hash of one queue.
 inline constexpr std::string_view kInProgressPrefix = "kiq:inprogress|";
 
 inline std::string queue(std::string_view q) { return "queue:" + std::string(q); }

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <deque>
 #include <stdexcept>
+#include <thread>
 
 #include "kiq/store/redis.hpp"
 #include "store/redis/ack_batcher.hpp"
@@ -60,14 +61,20 @@ std::vector<RedisReply> pipeline_checked(RedisConnection& c, const std::vector<C
   return replies;
 }
 
-// Takes the reply's strings (no copy of the payloads).
+// The fetch script's [queue, field, payload, ...]; takes the reply's strings (no copies).
 std::vector<FetchedJob> to_jobs(RedisReply flat) {
   std::vector<FetchedJob> jobs;
-  jobs.reserve(flat.elements.size() / 2);
-  for (std::size_t i = 0; i + 1 < flat.elements.size(); i += 2) {
-    jobs.push_back({std::move(flat.elements[i].str), std::move(flat.elements[i + 1].str)});
+  auto& e = flat.elements;
+  jobs.reserve(e.size() / 3);
+  for (std::size_t i = 0; i + 2 < e.size(); i += 3) {
+    jobs.push_back({std::move(e[i].str), std::move(e[i + 2].str), std::move(e[i + 1].str)});
   }
   return jobs;
+}
+
+// Fields of an in-progress hash in fetch order (decimal numbers: shorter is smaller).
+bool fetched_before(const std::string& a, const std::string& b) {
+  return a.size() != b.size() ? a.size() < b.size() : a < b;
 }
 
 std::vector<ScoredPayload> to_scored(const RedisReply& withscores) {
@@ -284,43 +291,49 @@ std::vector<FetchedJob> RedisStore::fetch(std::string_view identity,
       if (!jobs.empty()) return jobs;
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
       if (left.count() <= 0) return {};
-      // Lua cannot block: wait on the first queue with BRPOPLPUSH (woken at once by a push),
-      // briefly when other queues must be looked at too.
+      // Lua cannot block: wait on the first queue (woken at once by a push), briefly when other
+      // queues must be looked at too, then fetch again. The wait takes nothing: BLMOVE from the
+      // queue's consumer end back to the same end leaves the queue as it was.
       auto wait = std::min({left, block_cap, queues.size() == 1 ? left : options_.idle_poll});
-      const std::string& q = queues.front();
-      c->append({"SADD", keys::kInProgressOwners, identity});
-      c->append({"SADD", keys::in_progress_queues(identity), q});
-      c->append({"BRPOPLPUSH", keys::queue(q), keys::in_progress(identity, q),
-                 fmt::format("{:.3f}", std::chrono::duration<double>(wait).count())});
-      auto owners = c->read_reply();
-      auto owned = c->read_reply();
-      auto got = c->read_reply();
-      owners.check();
-      owned.check();
-      got.check();
-      if (got.type == RedisReply::Type::kString) {
-        std::vector<FetchedJob> out{{q, std::move(got.str)}};
-        if (max > 1) {  // more may have arrived with it: top up the batch
-          Command top_up = args;
-          top_up[1] = std::to_string(max - 1);
-          auto more = to_jobs(scripts_->fetch.run(*c, top_up));
-          out.insert(out.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
-        }
-        return out;
+      const std::string q = keys::queue(queues.front());
+      if (no_blmove_.load(std::memory_order_relaxed)) {
+        // Redis < 6.2: no way to wait without moving the job; look again shortly.
+        std::this_thread::sleep_for(std::min(wait, std::chrono::milliseconds(20)));
+        continue;
       }
+      auto got = c->command({"BLMOVE", q, q, "RIGHT", "RIGHT",
+                             fmt::format("{:.3f}", std::chrono::duration<double>(wait).count())});
+      if (got.is_error() && got.str.find("unknown command") != std::string::npos) {
+        no_blmove_.store(true, std::memory_order_relaxed);
+        continue;
+      }
+      got.check();
     }
   });
 }
 
+std::string RedisStore::field_of(RedisConnection& c, std::string_view identity, const FetchedJob& job) {
+  if (!job.token.empty()) return job.token;
+  // A job made by hand: the entry with its payload (none: an empty field, which HDEL ignores).
+  auto r = scripts_->find_field.run(c, {std::string(identity), job.queue, job.payload});
+  return r.type == RedisReply::Type::kString ? r.str : std::string();
+}
+
 void RedisStore::ack(std::string_view identity, const FetchedJob& job) {
-  acks_->ack(identity, job.queue, job.payload);
+  if (!job.token.empty()) return acks_->ack(identity, job.queue, job.token);
+  return pool_->run([&](RedisPool::Lease& c) -> void {
+    c->command({"HDEL", keys::in_progress(identity, job.queue), field_of(*c, identity, job)}).check();
+  });
 }
 
 void RedisStore::ack_many(std::string_view identity, std::span<const FetchedJob> jobs) {
   if (jobs.empty()) return;
   return pool_->run([&](RedisPool::Lease& c) -> void {
-    for (const auto& job : jobs) {
-      c->append({"LREM", keys::in_progress(identity, job.queue), "-1", job.payload});
+    std::vector<std::string> fields;
+    fields.reserve(jobs.size());
+    for (const auto& job : jobs) fields.push_back(field_of(*c, identity, job));
+    for (std::size_t i = 0; i < jobs.size(); ++i) {
+      c->append({"HDEL", keys::in_progress(identity, jobs[i].queue), fields[i]});
     }
     std::string error;
     for (std::size_t i = 0; i < jobs.size(); ++i) {
@@ -334,7 +347,7 @@ void RedisStore::ack_many(std::string_view identity, std::span<const FetchedJob>
 void RedisStore::ack_and_retry(std::string_view identity, const FetchedJob& job, double at,
                                std::string_view payload) {
   return pool_->run([&](RedisPool::Lease& c) -> void {
-    transaction(*c, {{"LREM", keys::in_progress(identity, job.queue), "-1", job.payload},
+    transaction(*c, {{"HDEL", keys::in_progress(identity, job.queue), field_of(*c, identity, job)},
                      {"ZADD", "retry", score_str(at), std::string(payload)}});
   });
 }
@@ -342,7 +355,7 @@ void RedisStore::ack_and_retry(std::string_view identity, const FetchedJob& job,
 void RedisStore::ack_and_kill(std::string_view identity, const FetchedJob& job, double now,
                               std::string_view payload, const DeadSetLimits& limits) {
   return pool_->run([&](RedisPool::Lease& c) -> void {
-    std::vector<Command> cmds{{"LREM", keys::in_progress(identity, job.queue), "-1", job.payload},
+    std::vector<Command> cmds{{"HDEL", keys::in_progress(identity, job.queue), field_of(*c, identity, job)},
                               {"ZADD", "dead", score_str(now), std::string(payload)}};
     add_dead_trims(cmds, now, limits);
     transaction(*c, cmds);
@@ -352,9 +365,10 @@ void RedisStore::ack_and_kill(std::string_view identity, const FetchedJob& job, 
 void RedisStore::requeue(std::string_view identity, std::span<const FetchedJob> jobs) {
   if (jobs.empty()) return;
   Command args{std::string(identity)};
-  args.reserve(1 + 2 * jobs.size());
+  args.reserve(1 + 3 * jobs.size());
   for (const auto& j : jobs) {
     args.push_back(j.queue);
+    args.push_back(j.token);
     args.push_back(j.payload);
   }
   return pool_->run([&](RedisPool::Lease& c) -> void {
@@ -366,14 +380,19 @@ std::vector<FetchedJob> RedisStore::in_progress(std::string_view identity) {
   return pool_->run([&](RedisPool::Lease& c) -> std::vector<FetchedJob> {
     auto queues = sorted_strings(c->command({"SMEMBERS", keys::in_progress_queues(identity)}).check());
     std::vector<Command> cmds;
-    for (const auto& q : queues) cmds.push_back({"LRANGE", keys::in_progress(identity, q), "0", "-1"});
-    auto lists = pipeline_checked(*c, cmds);
+    for (const auto& q : queues) cmds.push_back({"HGETALL", keys::in_progress(identity, q)});
+    auto hashes = pipeline_checked(*c, cmds);
     std::vector<FetchedJob> out;
     for (std::size_t i = 0; i < queues.size(); ++i) {
-      // Oldest fetched first (the list is pushed on the left).
-      for (auto it = lists[i].elements.rbegin(); it != lists[i].elements.rend(); ++it) {
-        out.push_back({queues[i], it->str});
-      }
+      auto& kv = hashes[i].elements;
+      std::vector<FetchedJob> jobs;
+      jobs.reserve(kv.size() / 2);
+      for (std::size_t k = 0; k + 1 < kv.size(); k += 2)
+        jobs.push_back({queues[i], std::move(kv[k + 1].str), std::move(kv[k].str)});
+      // Oldest fetched first.
+      std::sort(jobs.begin(), jobs.end(),
+                [](const FetchedJob& a, const FetchedJob& b) { return fetched_before(a.token, b.token); });
+      out.insert(out.end(), std::make_move_iterator(jobs.begin()), std::make_move_iterator(jobs.end()));
     }
     return out;
   });

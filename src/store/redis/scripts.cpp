@@ -28,6 +28,8 @@ RedisReply LuaScript::run(RedisConnection& c, const std::vector<std::string>& ar
   return r;
 }
 
+// Fields of the in-progress hashes come from a counter per identity (kiq:seq|<identity>), so
+// they increase with the fetch order and never repeat while the identity owns jobs.
 const char* const kFetch = R"lua(
 local id = ARGV[1]
 local max = tonumber(ARGV[2])
@@ -40,27 +42,32 @@ for i = 3, #ARGV do
   local dst = 'kiq:inprogress|' .. id .. '|' .. q
   local took = 0
   while n < max do
-    -- RPOP with a count (Redis >= 6.2) moves a whole batch in two calls instead of one
-    -- RPOPLPUSH per job; chunks of at most 1000 keep unpack within Lua's stack.
+    -- RPOP with a count (Redis >= 6.2) takes a whole batch in one call; chunks of at most
+    -- 1000 keep unpack within Lua's stack.
     local want = math.min(max - n, 1000)
     local got = redis.pcall('RPOP', src, want)
-    if type(got) == 'table' and got.err then  -- Redis < 6.2: one RPOPLPUSH per job
+    if type(got) == 'table' and got.err then  -- Redis < 6.2: one RPOP per job
       got = {}
       for _ = 1, want do
-        local job = redis.call('RPOPLPUSH', src, dst)
+        local job = redis.call('RPOP', src)
         if not job then break end
         got[#got + 1] = job
       end
-    elseif got then
-      redis.call('LPUSH', dst, unpack(got))
-    else
+    elseif not got then
       got = {}
     end
     if #got == 0 then break end
-    for i = 1, #got do
+    local first = redis.call('INCRBY', 'kiq:seq|' .. id, #got) - #got
+    local args = {}
+    for j = 1, #got do
+      local field = string.format('%d', first + j)
+      args[#args + 1] = field
+      args[#args + 1] = got[j]
       out[#out + 1] = q
-      out[#out + 1] = got[i]
+      out[#out + 1] = field
+      out[#out + 1] = got[j]
     end
+    redis.call('HSET', dst, unpack(args))
     n = n + #got
     took = took + #got
     if #got < want then break end
@@ -71,13 +78,38 @@ if n > 0 then redis.call('SADD', 'kiq:inprogress', id) end
 return out
 )lua";
 
+// find_field(key, job): the oldest field of `key` whose value is `job`, or nil (a FetchedJob
+// made by hand, without a token). Repeated in kRequeue.
+const char* const kFindField = R"lua(
+local function find_field(key, job)
+  local kv = redis.call('HGETALL', key)
+  local best = nil
+  for i = 1, #kv, 2 do
+    if kv[i + 1] == job and (best == nil or tonumber(kv[i]) < tonumber(best)) then best = kv[i] end
+  end
+  return best
+end
+return find_field('kiq:inprogress|' .. ARGV[1] .. '|' .. ARGV[2], ARGV[3])
+)lua";
+
 const char* const kRequeue = R"lua(
+local function find_field(key, job)
+  local kv = redis.call('HGETALL', key)
+  local best = nil
+  for i = 1, #kv, 2 do
+    if kv[i + 1] == job and (best == nil or tonumber(kv[i]) < tonumber(best)) then best = kv[i] end
+  end
+  return best
+end
 local id = ARGV[1]
 local n = 0
-for i = 2, #ARGV, 2 do
+for i = 2, #ARGV, 3 do
   local q = ARGV[i]
-  local job = ARGV[i + 1]
-  if redis.call('LREM', 'kiq:inprogress|' .. id .. '|' .. q, -1, job) > 0 then
+  local token = ARGV[i + 1]
+  local job = ARGV[i + 2]
+  local key = 'kiq:inprogress|' .. id .. '|' .. q
+  if token == '' then token = find_field(key, job) end
+  if token and redis.call('HDEL', key, token) > 0 then
     redis.call('RPUSH', 'queue:' .. q, job)
     redis.call('SADD', 'queues', q)
     n = n + 1
@@ -86,10 +118,11 @@ end
 return n
 )lua";
 
-// LRANGE gives newest-fetched first; RPUSHing in that order leaves the oldest-fetched job at
-// the consumer end, so recovered jobs run in their original order, before anything else.
+// Newest-fetched first (fields in decreasing order); RPUSHing in that order leaves the
+// oldest-fetched job at the consumer end, so recovered jobs run in their original order, before
+// anything else. An in-progress LIST (written by kiq before the hash) is recovered too.
 // Claims (see kPopDue) go back into their sorted set with their original score first; mode
-// 'claims' stops there (a live poller restoring its own, leaving its in-progress lists alone).
+// 'claims' stops there (a live poller restoring its own, leaving its in-progress jobs alone).
 const char* const kRecover = R"lua(
 local id = ARGV[1]
 local mode = ARGV[2]
@@ -114,10 +147,24 @@ for _, set in ipairs({'schedule', 'retry', 'dead'}) do
   end
 end
 if mode == 'claims' then return total end
+local function newer(a, b) return tonumber(a) > tonumber(b) end
 local qset = 'kiq:inprogress|' .. id
 for _, q in ipairs(redis.call('SMEMBERS', qset)) do
   local src = qset .. '|' .. q
-  local jobs = redis.call('LRANGE', src, 0, -1)
+  local kind = redis.call('TYPE', src).ok
+  local jobs = {}
+  if kind == 'hash' then
+    local kv = redis.call('HGETALL', src)
+    local fields, by_field = {}, {}
+    for i = 1, #kv, 2 do
+      fields[#fields + 1] = kv[i]
+      by_field[kv[i]] = kv[i + 1]
+    end
+    table.sort(fields, newer)
+    for i, f in ipairs(fields) do jobs[i] = by_field[f] end
+  elseif kind == 'list' then
+    jobs = redis.call('LRANGE', src, 0, -1)
+  end
   if #jobs > 0 then
     local dst = 'queue:' .. q
     for i = 1, #jobs, 1000 do
@@ -128,7 +175,7 @@ for _, q in ipairs(redis.call('SMEMBERS', qset)) do
   end
   redis.call('DEL', src)
 end
-redis.call('DEL', qset)
+redis.call('DEL', qset, 'kiq:seq|' .. id)
 redis.call('SREM', 'kiq:inprogress', id)
 return total
 )lua";

@@ -27,15 +27,24 @@ class LuaScript {
   std::string sha_;
 };
 
-// ARGV: identity, max, queue... -> flat array [queue, payload, queue, payload, ...].
-// Walks the queues in order, RPOPLPUSH from queue:<q> into kiq:inprogress|<id>|<q>.
+// In-progress jobs of <identity> fetched from queue <q> live in the HASH
+// kiq:inprogress|<identity>|<q>: field = a decimal number from the counter kiq:seq|<identity>
+// (increasing in fetch order: the FetchedJob's token), value = the payload. An ack is one
+// HDEL of small fields, not an LREM scanning for a ~150-byte payload.
+
+// ARGV: identity, max, queue... -> flat array [queue, field, payload, ...].
+// Walks the queues in order, moving jobs from queue:<q> into the in-progress hash.
 extern const char* const kFetch;
-// ARGV: identity, queue, payload, queue, payload... -> number requeued. Each job still in
-// the in-progress list goes back to the consumer end of its queue (RPUSH); others are skipped.
+// ARGV: identity, queue, payload -> the oldest field holding `payload`, or nil.
+extern const char* const kFindField;
+// ARGV: identity, queue, field, payload, queue, field, payload... -> number requeued. Each job
+// still in progress (field deleted now; an empty field: found by payload) goes back to the
+// consumer end of its queue (RPUSH); others are skipped.
 extern const char* const kRequeue;
 // ARGV: identity, mode -> jobs moved back (in-progress jobs + claimed members), or -1 if the
 // process is alive. mode "1": only if identity's process hash is gone; "0": regardless;
-// "claims": only the claimed members (restore_claims), in-progress lists untouched.
+// "claims": only the claimed members (restore_claims), in-progress jobs untouched. Forgets the
+// identity's fetch counter with its in-progress hashes.
 extern const char* const kRecover;
 // ARGV: identity, zset key, now, limit -> members with score <= now, removed from the zset and
 // recorded in kiq:claims|<identity>|<zset key> (member -> score); identity joins kiq:inprogress.
@@ -48,6 +57,7 @@ namespace kiq {
 // The scripts one RedisStore uses (each caches its SHA after the first SCRIPT LOAD).
 struct RedisScripts {
   redis_scripts::LuaScript fetch{redis_scripts::kFetch};
+  redis_scripts::LuaScript find_field{redis_scripts::kFindField};
   redis_scripts::LuaScript requeue{redis_scripts::kRequeue};
   redis_scripts::LuaScript recover{redis_scripts::kRecover};
   redis_scripts::LuaScript pop_due{redis_scripts::kPopDue};

@@ -93,7 +93,7 @@ TEST(RedisReliability, ConcurrentAcksAreAllAppliedAndErrorsStayWithTheirCaller) 
   std::vector<std::string> queues{"default"};
   auto jobs = store->fetch("acker:1:x", queues, kJobs, std::chrono::milliseconds(0));
   ASSERT_EQ(jobs.size(), static_cast<std::size_t>(kJobs));
-  // A list key of the wrong type: its ack fails; no other caller may see that failure.
+  // An in-progress key of the wrong type: its ack fails; no other caller may see that failure.
   redis.command({"SET", "kiq:inprogress|acker:1:x|broken", "x"});
   std::atomic<std::size_t> next{0};
   std::atomic<int> errors{0};
@@ -122,7 +122,7 @@ TEST(RedisReliability, ConcurrentAcksAreAllAppliedAndErrorsStayWithTheirCaller) 
   EXPECT_LE(errors.load(), 1);
   EXPECT_EQ(foreign_errors.load(), 0);
   EXPECT_TRUE(store->in_progress("acker:1:x").empty());
-  EXPECT_EQ(redis.command({"LLEN", "kiq:inprogress|acker:1:x|default"}), "0");
+  EXPECT_EQ(redis.command({"HLEN", "kiq:inprogress|acker:1:x|default"}), "0");
 }
 
 TEST(RedisReliability, AFailedAckThrowsAtItsCallerWhenUncontended) {
@@ -136,7 +136,7 @@ TEST(RedisReliability, AFailedAckThrowsAtItsCallerWhenUncontended) {
   auto jobs = store->fetch("acker:1:x", queues, 1, std::chrono::milliseconds(0));
   ASSERT_EQ(jobs.size(), 1u);
   EXPECT_NO_THROW(store->ack("acker:1:x", jobs[0]));  // the earlier failure is not replayed
-  EXPECT_EQ(redis.command({"LLEN", "kiq:inprogress|acker:1:x|default"}), "0");
+  EXPECT_EQ(redis.command({"HLEN", "kiq:inprogress|acker:1:x|default"}), "0");
 }
 
 TEST(RedisReliability, RacingOrphanRecoveryMovesEachJobOnce) {

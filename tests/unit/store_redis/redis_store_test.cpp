@@ -89,8 +89,12 @@ TEST_F(RedisStoreTest, FetchMovesIntoInProgressListAndAckRemoves) {
   EXPECT_EQ(got[0].queue, "default");
   EXPECT_EQ(got[0].payload, job("f1"));  // FIFO: oldest first
   EXPECT_EQ(got[1].payload, job("f2"));
-  EXPECT_EQ(raw({"TYPE", "kiq:inprogress|host:1:abc|default"}), "list");
-  EXPECT_EQ(raw({"LLEN", "kiq:inprogress|host:1:abc|default"}), "2");
+  EXPECT_EQ(raw({"TYPE", "kiq:inprogress|host:1:abc|default"}), "hash");
+  EXPECT_EQ(raw({"HLEN", "kiq:inprogress|host:1:abc|default"}), "2");
+  // Each job's token is its field: fetch numbers, in fetch order.
+  EXPECT_EQ(got[0].token, "1");
+  EXPECT_EQ(got[1].token, "2");
+  EXPECT_EQ(raw({"HGET", "kiq:inprogress|host:1:abc|default", got[1].token}), job("f2"));
   EXPECT_EQ(raw({"SMEMBERS", "kiq:inprogress"}), "host:1:abc");
   EXPECT_EQ(raw({"SMEMBERS", "kiq:inprogress|host:1:abc"}), "default");
   EXPECT_EQ(raw({"LLEN", "queue:default"}), "1");
@@ -98,13 +102,36 @@ TEST_F(RedisStoreTest, FetchMovesIntoInProgressListAndAckRemoves) {
   auto in = store().in_progress("host:1:abc");
   ASSERT_EQ(in.size(), 2u);
   EXPECT_EQ(in[0].payload, job("f1"));
+  EXPECT_EQ(in[0].token, got[0].token);
 
   store().ack("host:1:abc", got[0]);
-  EXPECT_EQ(raw({"LRANGE", "kiq:inprogress|host:1:abc|default", "0", "-1"}), job("f2"));
+  EXPECT_EQ(raw({"HVALS", "kiq:inprogress|host:1:abc|default"}), job("f2"));
   std::vector<FetchedJob> rest{got[1]};
   store().ack_many("host:1:abc", rest);
-  EXPECT_EQ(raw({"LLEN", "kiq:inprogress|host:1:abc|default"}), "0");
+  EXPECT_EQ(raw({"HLEN", "kiq:inprogress|host:1:abc|default"}), "0");
   EXPECT_TRUE(store().in_progress("host:1:abc").empty());
+  // The fetch numbers go on: a token is never reused while the identity owns jobs.
+  auto third = store().fetch("host:1:abc", queues, 1, std::chrono::milliseconds(0));
+  ASSERT_EQ(third.size(), 1u);
+  EXPECT_EQ(third[0].token, "3");
+}
+
+// A job made by hand (no token) is found by its payload: the oldest copy goes first.
+TEST_F(RedisStoreTest, AckOfAJobWithoutTokenRemovesTheOldestCopy) {
+  std::vector<std::string> payloads{job("same"), job("same"), job("other")};
+  store().push("default", payloads);
+  std::vector<std::string> queues{"default"};
+  auto got = store().fetch("w", queues, 3, std::chrono::milliseconds(0));
+  ASSERT_EQ(got.size(), 3u);
+  store().ack("w", FetchedJob{"default", job("same")});
+  auto in = store().in_progress("w");
+  ASSERT_EQ(in.size(), 2u);
+  EXPECT_EQ(in[0].token, got[1].token);
+  EXPECT_EQ(in[1].payload, job("other"));
+  store().ack("w", FetchedJob{"default", job("missing")});  // nothing to remove: no error
+  store().requeue("w", std::vector<FetchedJob>{FetchedJob{"default", job("other")}});
+  EXPECT_EQ(store().queue_size("default"), 1);
+  EXPECT_EQ(raw({"HLEN", "kiq:inprogress|w|default"}), "1");
 }
 
 TEST_F(RedisStoreTest, FetchWalksQueuesInOrderAndFillsTheBatch) {
@@ -131,9 +158,10 @@ TEST_F(RedisStoreTest, FetchOfABatchLargerThanAChunkKeepsOrder) {
   auto got = store().fetch("w", queues, 2100, std::chrono::milliseconds(0));
   ASSERT_EQ(got.size(), 2100u);
   for (std::size_t i = 0; i < got.size(); ++i) ASSERT_EQ(got[i].payload, payloads[i]) << i;
-  EXPECT_EQ(raw({"LLEN", "kiq:inprogress|w|default"}), "2100");
-  EXPECT_EQ(raw({"LINDEX", "kiq:inprogress|w|default", "-1"}), payloads[0]);
-  EXPECT_EQ(raw({"LINDEX", "kiq:inprogress|w|default", "0"}), payloads[2099]);
+  EXPECT_EQ(raw({"HLEN", "kiq:inprogress|w|default"}), "2100");
+  EXPECT_EQ(raw({"HGET", "kiq:inprogress|w|default", "1"}), payloads[0]);
+  EXPECT_EQ(raw({"HGET", "kiq:inprogress|w|default", "2100"}), payloads[2099]);
+  for (std::size_t i = 0; i < got.size(); ++i) ASSERT_EQ(got[i].token, std::to_string(i + 1)) << i;
   EXPECT_EQ(raw({"LINDEX", "queue:default", "-1"}), payloads[2100]);
   EXPECT_EQ(store().queue_size("default"), 400);
 }
@@ -143,7 +171,7 @@ TEST_F(RedisStoreTest, FetchOnEmptyQueuesWaitsThenReturnsNothing) {
   EXPECT_TRUE(store().fetch("w", queues, 5, std::chrono::milliseconds(250)).empty());
   std::vector<std::string> one{"a"};
   EXPECT_TRUE(store().fetch("w", one, 5, std::chrono::milliseconds(250)).empty());
-  EXPECT_EQ(raw({"LLEN", "kiq:inprogress|w|a"}), "0");
+  EXPECT_EQ(raw({"EXISTS", "kiq:inprogress|w|a"}), "0");
 }
 
 TEST_F(RedisStoreTest, AckAndRetryAndKillAreAtomicMoves) {
@@ -156,14 +184,14 @@ TEST_F(RedisStoreTest, AckAndRetryAndKillAreAtomicMoves) {
   store().ack_and_retry("w", got[0], 1700000100.25, failed);
   EXPECT_EQ(raw({"TYPE", "retry"}), "zset");
   EXPECT_EQ(raw({"ZSCORE", "retry", failed}), "1700000100.25");
-  EXPECT_EQ(raw({"LLEN", "kiq:inprogress|w|default"}), "1");
+  EXPECT_EQ(raw({"HLEN", "kiq:inprogress|w|default"}), "1");
 
   // Two old dead entries: one too old, one within the age limit.
   store().add(SortedSetName::kDead, 1000, job("ancient"));
   store().add(SortedSetName::kDead, 1700000000, job("recent"));
   DeadSetLimits limits{.max_age_seconds = 86400, .max_jobs = 10000};
   store().ack_and_kill("w", got[1], 1700000050.5, job("k1"), limits);
-  EXPECT_EQ(raw({"LLEN", "kiq:inprogress|w|default"}), "0");
+  EXPECT_EQ(raw({"HLEN", "kiq:inprogress|w|default"}), "0");
   EXPECT_EQ(raw({"ZRANGE", "dead", "0", "-1"}), job("recent") + " " + job("k1"));
   EXPECT_EQ(raw({"ZSCORE", "dead", job("k1")}), "1700000050.5");
 
@@ -183,7 +211,7 @@ TEST_F(RedisStoreTest, RequeuePutsJobsBackAtTheConsumerEnd) {
   auto got = store().fetch("w", queues, 2, std::chrono::milliseconds(0));
   ASSERT_EQ(got.size(), 2u);
   store().requeue("w", got);
-  EXPECT_EQ(raw({"LLEN", "kiq:inprogress|w|default"}), "0");
+  EXPECT_EQ(raw({"HLEN", "kiq:inprogress|w|default"}), "0");
   EXPECT_EQ(raw({"LLEN", "queue:default"}), "3");
   // RPUSH q1 q2: q2 is now the next job, then q1, then q3.
   auto again = store().fetch("w", queues, 3, std::chrono::milliseconds(0));
@@ -212,6 +240,7 @@ TEST_F(RedisStoreTest, RecoverOrphansOnlyForExpiredProcesses) {
   EXPECT_EQ(raw({"LLEN", "queue:default"}), "2");
   EXPECT_EQ(raw({"EXISTS", "kiq:inprogress|dead:2:bbb|default"}), "0");
   EXPECT_EQ(raw({"EXISTS", "kiq:inprogress|dead:2:bbb"}), "0");
+  EXPECT_EQ(raw({"EXISTS", "kiq:seq|dead:2:bbb"}), "0");
   EXPECT_EQ(raw({"SMEMBERS", "kiq:inprogress"}), "alive:1:aaa");
   EXPECT_EQ(store().in_progress("alive:1:aaa").size(), 2u);
   // Recovered jobs are next, in their original order (o3 was fetched before o4).
@@ -223,6 +252,36 @@ TEST_F(RedisStoreTest, RecoverOrphansOnlyForExpiredProcesses) {
   EXPECT_TRUE(store().in_progress("alive:1:aaa").empty());
   EXPECT_EQ(store().recover_orphans(), 1u);  // "x" never had a heartbeat
   EXPECT_EQ(raw({"EXISTS", "kiq:inprogress"}), "0");
+}
+
+// Fetch numbers compare as numbers, not text ("10" after "9"): recovery keeps the fetch order.
+TEST_F(RedisStoreTest, RecoverKeepsTheFetchOrderPastTenJobs) {
+  std::vector<std::string> payloads;
+  for (int i = 0; i < 25; ++i) payloads.push_back(job("n" + std::to_string(i)));
+  store().push("default", payloads);
+  std::vector<std::string> queues{"default"};
+  ASSERT_EQ(store().fetch("gone:1:aaa", queues, 25, std::chrono::milliseconds(0)).size(), 25u);
+  auto in = store().in_progress("gone:1:aaa");
+  ASSERT_EQ(in.size(), 25u);
+  for (std::size_t i = 0; i < in.size(); ++i) ASSERT_EQ(in[i].payload, payloads[i]) << i;
+  EXPECT_EQ(store().recover_orphans(), 25u);
+  auto again = store().fetch("x", queues, 25, std::chrono::milliseconds(0));
+  ASSERT_EQ(again.size(), 25u);
+  for (std::size_t i = 0; i < again.size(); ++i) ASSERT_EQ(again[i].payload, payloads[i]) << i;
+}
+
+// In-progress LISTs written by kiq before the hash are recovered too, oldest first.
+TEST_F(RedisStoreTest, RecoverTakesBackInProgressListsOfOlderVersions) {
+  raw({"LPUSH", "kiq:inprogress|old:1:aaa|default", job("l1"), job("l2")});  // l1 fetched first
+  raw({"SADD", "kiq:inprogress|old:1:aaa", "default"});
+  raw({"SADD", "kiq:inprogress", "old:1:aaa"});
+  EXPECT_EQ(store().recover_orphans(), 2u);
+  EXPECT_EQ(raw({"EXISTS", "kiq:inprogress|old:1:aaa|default"}), "0");
+  std::vector<std::string> queues{"default"};
+  auto next = store().fetch("x", queues, 2, std::chrono::milliseconds(0));
+  ASSERT_EQ(next.size(), 2u);
+  EXPECT_EQ(next[0].payload, job("l1"));
+  EXPECT_EQ(next[1].payload, job("l2"));
 }
 
 TEST_F(RedisStoreTest, PopDueIsInclusiveLimitedAndRemoves) {
@@ -494,7 +553,7 @@ TEST_F(RedisStoreTest, BlockingFetchWakesUpOnPush) {
   producer.join();
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].payload, job("late"));
-  EXPECT_EQ(raw({"LLEN", "kiq:inprogress|w|default"}), "1");
+  EXPECT_EQ(raw({"HLEN", "kiq:inprogress|w|default"}), "1");
   EXPECT_EQ(raw({"SMEMBERS", "kiq:inprogress"}), "w");
 }
 
