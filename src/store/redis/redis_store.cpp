@@ -61,13 +61,24 @@ std::vector<RedisReply> pipeline_checked(RedisConnection& c, const std::vector<C
   return replies;
 }
 
-// The fetch script's [queue, field, payload, ...]; takes the reply's strings (no copies).
+// The fetch script's groups [queue, first field, n, payload x n, ...]; takes the reply's
+// strings (no copies of the payloads).
 std::vector<FetchedJob> to_jobs(RedisReply flat) {
   std::vector<FetchedJob> jobs;
   auto& e = flat.elements;
-  jobs.reserve(e.size() / 3);
-  for (std::size_t i = 0; i + 2 < e.size(); i += 3) {
-    jobs.push_back({std::move(e[i].str), std::move(e[i + 2].str), std::move(e[i + 1].str)});
+  jobs.reserve(e.size());
+  for (std::size_t i = 0; i < e.size();) {
+    if (i + 2 >= e.size() || e[i + 1].type != RedisReply::Type::kInteger ||
+        e[i + 2].type != RedisReply::Type::kInteger || e[i + 2].integer < 0 ||
+        static_cast<std::uint64_t>(e[i + 2].integer) > e.size() - i - 3) {
+      throw StoreError("redis: malformed reply of the fetch script");
+    }
+    const std::string& queue = e[i].str;
+    const std::int64_t first = e[i + 1].integer;
+    const auto n = static_cast<std::size_t>(e[i + 2].integer);
+    for (std::size_t k = 0; k < n; ++k)
+      jobs.push_back({queue, std::move(e[i + 3 + k].str), std::to_string(first + static_cast<std::int64_t>(k))});
+    i += 3 + n;
   }
   return jobs;
 }

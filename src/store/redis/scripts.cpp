@@ -57,14 +57,14 @@ for i = 3, #ARGV do
       got = {}
     end
     if #got == 0 then break end
-    local first = redis.call('INCRBY', 'kiq:seq|' .. id, #got) - #got
+    local first = redis.call('INCRBY', 'kiq:seq|' .. id, #got) - #got + 1
     local args = {}
+    out[#out + 1] = q
+    out[#out + 1] = first
+    out[#out + 1] = #got
     for j = 1, #got do
-      local field = string.format('%d', first + j)
-      args[#args + 1] = field
+      args[#args + 1] = string.format('%d', first + j - 1)
       args[#args + 1] = got[j]
-      out[#out + 1] = q
-      out[#out + 1] = field
       out[#out + 1] = got[j]
     end
     redis.call('HSET', dst, unpack(args))

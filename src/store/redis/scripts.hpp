@@ -32,7 +32,8 @@ class LuaScript {
 // (increasing in fetch order: the FetchedJob's token), value = the payload. An ack is one
 // HDEL of small fields, not an LREM scanning for a ~150-byte payload.
 
-// ARGV: identity, max, queue... -> flat array [queue, field, payload, ...].
+// ARGV: identity, max, queue... -> flat array of groups [queue, first field, n, payload x n, ...]
+// (the n jobs' fields are first .. first + n - 1: a small reply, three elements fewer per job).
 // Walks the queues in order, moving jobs from queue:<q> into the in-progress hash.
 extern const char* const kFetch;
 // ARGV: identity, queue, payload -> the oldest field holding `payload`, or nil.
