@@ -78,9 +78,7 @@ if n > 0 then redis.call('SADD', 'kiq:inprogress', id) end
 return out
 )lua";
 
-// find_field(key, job): the oldest field of `key` whose value is `job`, or nil (a FetchedJob
-// made by hand, without a token). Repeated in kRequeue.
-const char* const kFindField = R"lua(
+const char* const kFindFieldFunction = R"lua(
 local function find_field(key, job)
   local kv = redis.call('HGETALL', key)
   local best = nil
@@ -89,18 +87,13 @@ local function find_field(key, job)
   end
   return best
 end
+)lua";
+
+const char* const kFindField = R"lua(
 return find_field('kiq:inprogress|' .. ARGV[1] .. '|' .. ARGV[2], ARGV[3])
 )lua";
 
 const char* const kRequeue = R"lua(
-local function find_field(key, job)
-  local kv = redis.call('HGETALL', key)
-  local best = nil
-  for i = 1, #kv, 2 do
-    if kv[i + 1] == job and (best == nil or tonumber(kv[i]) < tonumber(best)) then best = kv[i] end
-  end
-  return best
-end
 local id = ARGV[1]
 local n = 0
 for i = 2, #ARGV, 3 do

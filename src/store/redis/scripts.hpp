@@ -7,6 +7,7 @@
 
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "kiq/store/redis.hpp"
@@ -15,14 +16,14 @@ namespace kiq::redis_scripts {
 
 class LuaScript {
  public:
-  explicit LuaScript(const char* source) : source_(source) {}
+  explicit LuaScript(std::string source) : source_(std::move(source)) {}
   // EVALSHA (numkeys 0) with `args`; on NOSCRIPT (cache flushed, new server) it SCRIPT LOADs
   // and retries once. Error replies throw StoreError.
   RedisReply run(RedisConnection& c, const std::vector<std::string>& args);
 
  private:
   std::string load(RedisConnection& c);
-  const char* source_;
+  const std::string source_;
   std::mutex mu_;
   std::string sha_;
 };
@@ -36,6 +37,10 @@ class LuaScript {
 // (the n jobs' fields are first .. first + n - 1: a small reply, three elements fewer per job).
 // Walks the queues in order, moving jobs from queue:<q> into the in-progress hash.
 extern const char* const kFetch;
+// Defines the Lua function find_field(key, payload): the oldest field of hash `key` whose value
+// is `payload`, or nil (a FetchedJob made by hand has no token). kFindField and kRequeue call it:
+// their sources are kFindFieldFunction + the script.
+extern const char* const kFindFieldFunction;
 // ARGV: identity, queue, payload -> the oldest field holding `payload`, or nil.
 extern const char* const kFindField;
 // ARGV: identity, queue, field, payload, queue, field, payload... -> number requeued. Each job
@@ -58,8 +63,10 @@ namespace kiq {
 // The scripts one RedisStore uses (each caches its SHA after the first SCRIPT LOAD).
 struct RedisScripts {
   redis_scripts::LuaScript fetch{redis_scripts::kFetch};
-  redis_scripts::LuaScript find_field{redis_scripts::kFindField};
-  redis_scripts::LuaScript requeue{redis_scripts::kRequeue};
+  redis_scripts::LuaScript find_field{std::string(redis_scripts::kFindFieldFunction) +
+                                      redis_scripts::kFindField};
+  redis_scripts::LuaScript requeue{std::string(redis_scripts::kFindFieldFunction) +
+                                   redis_scripts::kRequeue};
   redis_scripts::LuaScript recover{redis_scripts::kRecover};
   redis_scripts::LuaScript pop_due{redis_scripts::kPopDue};
 };
