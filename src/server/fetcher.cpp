@@ -37,13 +37,17 @@ bool fetch_claimed(State& state, std::size_t n, std::chrono::milliseconds timeou
 }  // namespace
 
 void fetch_as_worker(State& state) {
-  if (state.quiet || state.stopping) return;
+  if (state.quiet || state.stopping || !state.alive) return;
   if (std::size_t n = state.buffer.try_claim(); n > 0)
     fetch_claimed(state, n, std::chrono::milliseconds(0), false);
 }
 
 void run_fetcher(State& state) {
   while (!state.quiet && !state.stopping) {
+    if (!state.alive) {  // not visibly alive yet (see State::alive): the heartbeat retries
+      state.sleep_for(std::chrono::milliseconds(100));
+      continue;
+    }
     std::size_t n = state.buffer.wait_and_claim(std::chrono::milliseconds(200));
     if (n == 0) continue;
     if (!fetch_claimed(state, n, state.options.fetch_timeout, true)) state.sleep_for(std::chrono::seconds(1));

@@ -81,7 +81,9 @@ std::optional<std::string> beat(State& state) {
     b.rtt_us = state.store->ping_us();
     b.beat = epoch_now();
     b.utc_date = utc_date(b.beat);
-    return state.store->heartbeat(b);
+    auto signal = state.store->heartbeat(b);
+    state.alive = true;
+    return signal;
   } catch (...) {
     // Sidekiq restores the counters so the next beat flushes them.
     state.unflushed_processed += b.processed_delta;
@@ -93,7 +95,13 @@ std::optional<std::string> beat(State& state) {
 void run_heartbeat(State& state, const std::function<void(std::string_view)>& on_signal) {
   bool outage = false;
   auto last_orphan_check = std::chrono::steady_clock::now();
-  while (!state.sleep_for(state.options.heartbeat_interval)) {
+  // Until the first beat succeeds nothing is fetched: retry within a second, not an interval.
+  auto pause = [&] {
+    return state.alive ? state.options.heartbeat_interval
+                       : std::min(state.options.heartbeat_interval, std::chrono::milliseconds(1000));
+  };
+  while (!state.sleep_for(pause())) {
+    const bool was_alive = state.alive;
     try {
       std::optional<std::string> sig;
       if (state.options.around_heartbeat) {
@@ -104,7 +112,8 @@ void run_heartbeat(State& state, const std::function<void(std::string_view)>& on
       if (sig) on_signal(*sig);
       if (outage) log_line(*state.logger, spdlog::level::info, "", "heartbeat: store reachable again");
       outage = false;
-      if (std::chrono::steady_clock::now() - last_orphan_check >= state.options.orphan_check_interval) {
+      if (!was_alive ||  // start-up's recovery was skipped with its failed beat
+          std::chrono::steady_clock::now() - last_orphan_check >= state.options.orphan_check_interval) {
         last_orphan_check = std::chrono::steady_clock::now();
         recover_orphans(state);
       }

@@ -136,6 +136,9 @@ struct State {
   JobBuffer buffer;
 
   std::atomic<bool> fetch_outage{false};  // a fetch failed; logged once until one succeeds
+  // A heartbeat has succeeded. Nothing is fetched before: jobs held in progress by an identity
+  // without a process key look orphaned to other processes, which would run them again.
+  std::atomic<bool> alive{false};
   std::atomic<bool> quiet{false};
   std::atomic<bool> stopping{false};
 

@@ -522,7 +522,10 @@ class FlakyStore : public MemoryStore {
  public:
   std::atomic<int> failing_beats{0};
   std::atomic<int> failing_fetches{0};
+  std::atomic<int> beats{0};    // attempts
+  std::atomic<int> fetches{0};  // attempts
   std::optional<std::string> heartbeat(const ProcessBeat& beat) override {
+    ++beats;
     if (failing_beats > 0) {
       --failing_beats;
       throw StoreError("connection refused (test)");
@@ -531,6 +534,7 @@ class FlakyStore : public MemoryStore {
   }
   std::vector<FetchedJob> fetch(std::string_view identity, std::span<const std::string> queues,
                                 std::size_t max, std::chrono::milliseconds timeout) override {
+    ++fetches;
     if (failing_fetches > 0) {
       --failing_fetches;
       throw StoreError("connection reset (test)");
@@ -545,12 +549,13 @@ TEST(ServerOutageTest, FailedBeatsKeepTheirCountersAndFetchErrorsAreSurvived) {
   std::atomic<int> runs{0};
   registry.add("Work", [&](JobContext&, const Json&) { ++runs; });
   Client client(store);
-  for (int i = 0; i < 5; ++i) client.perform_async("Work", {i});
-  store->failing_fetches = 2;
-  store->failing_beats = 1000;  // every beat fails while the jobs run
   auto options = fast_options();
   Server server(options, registry, store);
   server.start();
+  ASSERT_TRUE(eventually([&] { return store->processes().size() == 1; }));  // alive: it fetches
+  store->failing_fetches = 2;
+  store->failing_beats = 1000;  // every beat fails while the jobs run
+  for (int i = 0; i < 5; ++i) client.perform_async("Work", {i});
   ASSERT_TRUE(eventually([&] { return runs.load() == 5; }));
   EXPECT_EQ(store->stats(epoch_now()).processed, 0);  // nothing flushed yet
   store->failing_beats = 0;                          // the store is back
@@ -558,6 +563,29 @@ TEST(ServerOutageTest, FailedBeatsKeepTheirCountersAndFetchErrorsAreSurvived) {
   EXPECT_TRUE(server.running());
   server.stop();
   EXPECT_EQ(store->stats(epoch_now()).processed, 5);  // counted once, not lost, not doubled
+}
+
+// Jobs held by an identity that has no process key look orphaned to other processes (they would
+// run them again): a server whose start-up beat failed fetches nothing until a beat succeeds,
+// then recovers orphans and runs the jobs.
+TEST(ServerOutageTest, NothingIsFetchedBeforeAHeartbeatSucceeds) {
+  auto store = std::make_shared<FlakyStore>();
+  JobRegistry registry;
+  std::atomic<int> runs{0};
+  registry.add("Work", [&](JobContext&, const Json&) { ++runs; });
+  Client client(store);
+  for (int i = 0; i < 5; ++i) client.perform_async("Work", {i});
+  store->failing_beats = 1000000;
+  Server server(fast_options(), registry, store);
+  server.start();
+  ASSERT_TRUE(eventually([&] { return store->beats.load() >= 3; }));  // start-up + 2 retries
+  EXPECT_EQ(store->fetches.load(), 0);
+  EXPECT_EQ(runs.load(), 0);
+  EXPECT_EQ(store->queue_size("default"), 5);
+  store->failing_beats = 0;
+  ASSERT_TRUE(eventually([&] { return runs.load() == 5; }));
+  EXPECT_EQ(store->processes().size(), 1u);
+  server.stop();
 }
 
 }  // namespace
