@@ -1,5 +1,6 @@
 // Fast per-thread pseudo-random numbers for trace/span ids: splitmix64 (one 64-bit word of
-// state, period 2^64, passes BigCrush), seeded from std::random_device once per thread. Not
+// state, period 2^64, passes BigCrush), seeded from std::random_device once per thread (and
+// again in a forked child, whose copy of the state would repeat the parent's ids). Not
 // cryptographic (ids need uniqueness, not secrecy). Inline: ids are made three words at a time
 // on every span start, and an out-of-line call plus a TLS lookup per word cost more than the
 // generator itself.

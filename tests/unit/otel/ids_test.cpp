@@ -1,4 +1,6 @@
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <set>
 
@@ -19,6 +21,31 @@ TEST(Ids, RandomIdsAreValidAndDistinct) {
   }
   EXPECT_EQ(traces.size(), 1000u);
   EXPECT_EQ(spans.size(), 1000u);
+}
+
+// A forked child (a pre-forking server's worker) must not repeat its parent's ids: it starts
+// with a copy of the forking thread's generator.
+TEST(Ids, AForkedChildMakesOtherIdsThanItsParent) {
+  (void)TraceId::random();  // this thread's generator is seeded before the fork
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    std::string hex = TraceId::random().to_hex();
+    ssize_t n = write(fds[1], hex.data(), hex.size());
+    _exit(n == static_cast<ssize_t>(hex.size()) ? 0 : 1);
+  }
+  close(fds[1]);
+  std::string parent = TraceId::random().to_hex();
+  char buf[64] = {};
+  ssize_t n = read(fds[0], buf, sizeof buf);
+  close(fds[0]);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  ASSERT_EQ(n, 32);
+  EXPECT_NE(std::string(buf, 32), parent);
 }
 
 TEST(Ids, HexRoundTrip) {
