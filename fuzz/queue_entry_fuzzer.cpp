@@ -63,7 +63,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto fetched = store.fetch(f.state->identity, queues, 1, std::chrono::milliseconds(0));
   check(fetched.size() == 1 && fetched[0].payload == raw);
 
-  kiq::server::process_job(*f.state, "fuzz", fetched[0]);
+  kiq::server::process_job(*f.state, *f.state->slots.front(), fetched[0]);  // worker 1
 
   check(store.in_progress(f.state->identity).empty());  // acknowledged, whatever happened
   kiq::Json parsed = kiq::Json::parse(raw, nullptr, false);
