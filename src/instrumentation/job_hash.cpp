@@ -27,12 +27,6 @@ std::string_view string_of(const Json& job, std::string_view key) {
   return it->get_ref<const std::string&>();
 }
 
-std::optional<double> epoch_seconds(const Json& job, std::string_view key) {
-  if (!job.is_object()) return std::nullopt;
-  auto it = job.find(key);
-  return it == job.end() ? std::nullopt : epoch_seconds(&*it);
-}
-
 std::optional<double> epoch_seconds(const Json* value) {
   if (!value || !value->is_number()) return std::nullopt;
   double v = value->get<double>();
@@ -47,12 +41,6 @@ otel::Timestamp to_timestamp(double epoch_seconds) {
   auto nanos = static_cast<std::int64_t>(std::llround(epoch_seconds * 1e9));
   return otel::Timestamp(std::chrono::duration_cast<otel::Timestamp::duration>(
       std::chrono::nanoseconds(nanos)));
-}
-
-bool retry_enabled(const Json& job) {
-  if (!job.is_object()) return false;
-  auto it = job.find("retry");
-  return it != job.end() && retry_enabled(&*it);
 }
 
 bool retry_enabled(const Json* value) {

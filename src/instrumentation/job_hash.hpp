@@ -20,13 +20,12 @@ std::string_view string_of(const Json& job, std::string_view key);
 
 // A job timestamp as seconds since the epoch: floats are seconds (Sidekiq < 8), integers above
 // 1e11 are milliseconds (Sidekiq 8). nullopt when absent, not a number, <= 0 or past 2255.
-std::optional<double> epoch_seconds(const Json& job, std::string_view key);
-std::optional<double> epoch_seconds(const Json* value);  // the same of a value (null: absent)
+std::optional<double> epoch_seconds(const Json* value);  // null: absent
 otel::Timestamp to_timestamp(double epoch_seconds);
 
-// Whether the job's `retry` value means "retried on failure" (true or a positive count).
-bool retry_enabled(const Json& job);
-bool retry_enabled(const Json* value);  // the same of the value (null: absent)
+// Whether a job's `retry` value means "retried on failure" (true or a positive count; null:
+// absent).
+bool retry_enabled(const Json* value);
 
 // The entries of a job hash that the tracing middlewares read, found in ONE pass over the hash
 // (a dozen map lookups, each a few string compares, cost more). Views and pointers into the
@@ -109,8 +108,9 @@ struct JobSpanStart {
 
 // This thread's JobSpanStart for the job's publish (process false) or process span, filled
 // with the kind, the attributes shared by both spans and the name; the default parent (the
-// current context) and no links: the caller may change those, starts the span, then calls release_parent(). Valid until the
-// next call for the same kind on this thread (starting a span does not call it).
+// current context) and no links: the caller may change those, starts the span, then calls
+// release_parent(). Valid until the next call for the same kind on this thread (starting a
+// span does not call it).
 JobSpanStart& job_span_start(const JobFields& job, std::string_view queue,
                              const TracingOptions& options, bool process);
 // Drops what the options refer to beyond the span start (a parent context keeps spans alive).
