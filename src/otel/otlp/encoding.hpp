@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 
+#include "kiq/otel/sdk/exporter.hpp"
 #include "kiq/otel/sdk/span_data.hpp"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 
@@ -54,6 +55,11 @@ class WireEncoder {
   // The same bytes appended to `out` (not using the kept buffer).
   void encode_append(std::span<const sdk::SpanData> batch, std::string& out);
 
+  // The request for spans serialized by serialize_span(), grouped as encode() groups them
+  // (by resource, then scope, in order of first appearance), so the bytes equal encode() of
+  // the same spans in the same order. Valid until the next encode*() call.
+  std::string_view encode_serialized(std::span<const sdk::SerializedSpans> batch);
+
   // Drops the buffer's memory and the caches (e.g. after an unusually large batch).
   void release();
 
@@ -62,6 +68,10 @@ class WireEncoder {
   std::string buffer_;
   std::unique_ptr<Caches> caches_;
 };
+
+// One span as it sits in ScopeSpans: the `spans` field (tag, length, Span message). Written at
+// the start of `scratch` (reused; grown as needed); returns those bytes. Thread-safe.
+std::string_view serialize_span(const sdk::SpanData& span, std::string& scratch);
 
 // to_proto() then SerializeToString: same bytes as encode_protobuf, several times the CPU.
 std::string encode_protobuf_generated(std::span<const sdk::SpanData> batch);

@@ -461,6 +461,55 @@ struct WireEncoder::Caches {
     w.end_message(resource_spans);
   }
 
+  // Serialized spans (encode_serialized): every length is known, nothing is back-patched.
+  void encode_serialized(ProtoWriter& w, std::span<const sdk::SerializedSpans> batch) {
+    struct Group {
+      const sdk::SerializedSpans* first;  // its resource is the group's
+      std::vector<std::vector<const sdk::SerializedSpans*>> scopes;
+    };
+    std::vector<Group> groups;
+    std::size_t total = 0;
+    for (const auto& part : batch) {
+      total += part.bytes.size();
+      auto g = std::find_if(groups.begin(), groups.end(), [&](const Group& r) {
+        return r.first->resource.get() == part.resource.get();
+      });
+      if (g == groups.end()) g = groups.insert(groups.end(), Group{&part, {}});
+      auto s = std::find_if(g->scopes.begin(), g->scopes.end(), [&](const auto& parts) {
+        return parts.front()->scope.get() == part.scope.get();
+      });
+      if (s == g->scopes.end()) s = g->scopes.emplace(g->scopes.end());
+      s->push_back(&part);
+    }
+    w.room(256 + total + 32 * batch.size());
+    for (const Group& group : groups) {
+      const Framing& resource = resources.get(group.first->resource, resource_framing);
+      std::vector<std::size_t> scope_bodies;
+      std::size_t resource_body = resource.head.size() + resource.tail.size();
+      for (const auto& parts : group.scopes) {
+        const Framing& scope = scopes.get(parts.front()->scope, scope_framing);
+        std::size_t body = scope.head.size() + scope.tail.size();
+        for (const auto* part : parts) body += part->bytes.size();
+        scope_bodies.push_back(body);
+        resource_body += ProtoWriter::delimited_size(ResourceSpans::kScopeSpansFieldNumber, body);
+      }
+      w.room(3 * ProtoWriter::kMaxVarint + resource.head.size());
+      w.raw_tag(ExportTraceServiceRequest::kResourceSpansFieldNumber, kDelimited);
+      w.raw_varint(resource_body);
+      w.encoded(resource.head);
+      for (std::size_t i = 0; i < group.scopes.size(); ++i) {
+        const Framing& scope = scopes.get(group.scopes[i].front()->scope, scope_framing);
+        w.room(3 * ProtoWriter::kMaxVarint);
+        w.raw_tag(ResourceSpans::kScopeSpansFieldNumber, kDelimited);
+        w.raw_varint(scope_bodies[i]);
+        w.encoded(scope.head);
+        for (const auto* part : group.scopes[i]) w.encoded(part->bytes);
+        w.encoded(scope.tail);
+      }
+      w.encoded(resource.tail);
+    }
+  }
+
   void encode(ProtoWriter& w, std::span<const sdk::SpanData> batch) {
     w.room(256 + batch.size() * (span_size + 16));
     for (const auto& group : group_batch(batch)) {
@@ -477,6 +526,19 @@ WireEncoder::~WireEncoder() = default;
 std::string_view WireEncoder::encode(std::span<const sdk::SpanData> batch) {
   ProtoWriter w(buffer_, ProtoWriter::kReuse);
   caches_->encode(w, batch);
+  return {w.data(), w.written()};
+}
+
+std::string_view WireEncoder::encode_serialized(std::span<const sdk::SerializedSpans> batch) {
+  ProtoWriter w(buffer_, ProtoWriter::kReuse);
+  caches_->encode_serialized(w, batch);
+  return {w.data(), w.written()};
+}
+
+std::string_view serialize_span(const sdk::SpanData& span, std::string& scratch) {
+  ProtoWriter w(scratch, ProtoWriter::kReuse);
+  constexpr std::size_t kSizeGuess = 500;  // a job span; only the length's width depends on it
+  span_message(w, span, kSizeGuess);
   return {w.data(), w.written()};
 }
 

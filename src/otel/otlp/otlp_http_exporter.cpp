@@ -126,6 +126,14 @@ std::optional<PartialSuccess> parse_partial_success(const Attempt& attempt) {
   return PartialSuccess{p.rejected_spans(), p.error_message()};
 }
 
+// OTLP/protobuf spans serialized one by one (what ScopeSpans concatenates).
+class ProtobufSpanSerializer final : public SpanSerializer {
+ public:
+  std::string_view serialize(const SpanData& span, std::string& scratch) const override {
+    return otlp::serialize_span(span, scratch);
+  }
+};
+
 }  // namespace
 
 class OtlpHttpExporter::Impl {
@@ -151,28 +159,47 @@ class OtlpHttpExporter::Impl {
   }
 
   ExportResult export_spans(std::span<const SpanData> batch) {
+    return export_batch(batch.size(), [&](std::string& text) -> std::string_view {
+      // Protobuf is encoded into the encoder's kept buffer and POSTed from there (no copy).
+      if (options_.protocol == OtlpProtocol::kHttpJson) return text = otlp::encode_json(batch);
+      return encoder_.encode(batch);
+    });
+  }
+
+  ExportResult export_serialized(std::span<const SerializedSpans> batch) {
+    std::size_t spans = 0;
+    for (const auto& part : batch) spans += part.count;
+    if (options_.protocol == OtlpProtocol::kHttpJson) {  // serializer() gave none out
+      return batch.empty() ? ExportResult::kSuccess
+                           : fail(spans, "serialized spans given to an OTLP/JSON exporter");
+    }
+    return export_batch(spans, [&](std::string&) { return encoder_.encode_serialized(batch); });
+  }
+
+  std::shared_ptr<const SpanSerializer> serializer() const {
+    if (options_.protocol == OtlpProtocol::kHttpJson) return nullptr;
+    return std::make_shared<ProtobufSpanSerializer>();
+  }
+
+  // One export of `spans` spans whose body encode(text) returns (it may live in `text`).
+  template <class Encode>
+  ExportResult export_batch(std::size_t spans, Encode&& encode) {
     if (shutdown_.load()) return ExportResult::kFailure;
-    if (batch.empty()) return ExportResult::kSuccess;  // never send an empty envelope
+    if (spans == 0) return ExportResult::kSuccess;  // never send an empty envelope
     ExportSlot slot(*this);
     if (shutdown_.load()) return ExportResult::kFailure;
-    if (!curl_) return fail(batch.size(), "libcurl could not be initialised");
+    if (!curl_) return fail(spans, "libcurl could not be initialised");
     try {
-      return encode_and_send(batch);
+      std::string text;
+      std::string_view body = encode(text);
+      return compress_and_send(body, text, spans);
     } catch (const std::exception& e) {  // e.g. bad_alloc: the exporter contract is "never throw"
-      return fail(batch.size(), fmt::format("export aborted: {}", e.what()));
+      return fail(spans, fmt::format("export aborted: {}", e.what()));
     }
   }
 
-  ExportResult encode_and_send(std::span<const SpanData> batch) {
-    // Protobuf is encoded into the encoder's kept buffer and POSTed from there (no copy).
-    std::string text;
-    std::string_view body;
-    if (options_.protocol == OtlpProtocol::kHttpJson) {
-      text = otlp::encode_json(batch);
-      body = text;
-    } else {
-      body = encoder_.encode(batch);
-    }
+  // `body` may live in `text` or in the encoder's kept buffer.
+  ExportResult compress_and_send(std::string_view body, std::string& text, std::size_t spans) {
     // Don't keep an unusually large buffer for the process's lifetime.
     struct Trim {
       otlp::WireEncoder& encoder;
@@ -182,16 +209,15 @@ class OtlpHttpExporter::Impl {
       }
     } trim{encoder_, body.size()};
     if (body.size() > kMaxRequestBytes) {
-      return fail(batch.size(), fmt::format("request of {} bytes exceeds the 64 MiB limit",
-                                            body.size()));
+      return fail(spans, fmt::format("request of {} bytes exceeds the 64 MiB limit", body.size()));
     }
     if (options_.compression == OtlpCompression::kGzip) {
       auto compressed = otlp::gzip_compress(body);
-      if (!compressed) return fail(batch.size(), "gzip compression failed");
+      if (!compressed) return fail(spans, "gzip compression failed");
       text = std::move(*compressed);
       body = text;
     }
-    return send(body, batch.size());
+    return send(body, spans);
   }
 
   bool shutdown(std::chrono::milliseconds timeout) {
@@ -427,6 +453,12 @@ OtlpHttpExporter::~OtlpHttpExporter() {
 
 ExportResult OtlpHttpExporter::export_spans(std::span<const SpanData> batch) {
   return impl_->export_spans(batch);
+}
+std::shared_ptr<const SpanSerializer> OtlpHttpExporter::serializer() const {
+  return impl_->serializer();
+}
+ExportResult OtlpHttpExporter::export_serialized(std::span<const SerializedSpans> batch) {
+  return impl_->export_serialized(batch);
 }
 bool OtlpHttpExporter::force_flush(std::chrono::milliseconds) { return true; }  // nothing buffered
 bool OtlpHttpExporter::shutdown(std::chrono::milliseconds timeout) {

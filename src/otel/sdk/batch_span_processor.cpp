@@ -5,6 +5,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
+#include <string>
 #include <system_error>
 #include <thread>
 #include <type_traits>
@@ -77,19 +78,75 @@ struct Slots {
   }
 };
 
+// The queue of a processor whose exporter serializes (SpanExporter::serializer()): spans as
+// bytes, in chunks of one resource and scope holding up to max_export_batch_size spans (one
+// request's worth). A span thread serializes outside the lock and only appends under it.
+struct Chunk {
+  std::shared_ptr<const Resource> resource;
+  std::shared_ptr<const InstrumentationScope> scope;
+  std::string bytes;
+  std::size_t count = 0;
+};
+
+struct Chunks {
+  std::vector<Chunk> list;
+  std::size_t spans = 0;
+
+  // The chunk `origin`'s next span goes into: the newest one of that origin with room (spans
+  // of one process nearly always share one resource and a few scopes, so it is found among
+  // the last few), else a new chunk on a spare buffer.
+  Chunk& open(const SpanOrigin& origin, std::size_t batch_size, std::vector<std::string>& spare) {
+    const std::size_t look = std::min<std::size_t>(list.size(), 4);
+    for (std::size_t i = list.size(); i > list.size() - look; --i) {
+      Chunk& c = list[i - 1];
+      if (c.scope == origin.scope && c.resource == origin.resource && c.count < batch_size) {
+        return c;
+      }
+    }
+    Chunk& c = list.emplace_back();
+    c.resource = origin.resource;
+    c.scope = origin.scope;
+    if (!spare.empty()) {
+      c.bytes.swap(spare.back());
+      spare.pop_back();
+    }
+    return c;
+  }
+};
+
+// Per span thread: where spans are serialized before being appended to the queue. Null once
+// the thread's thread_locals are being destroyed (a span ended by another thread_local's
+// destructor then uses a temporary).
+std::string* serialize_scratch() {
+  static thread_local bool alive = true;  // trivially destructible: readable to the very end
+  struct Holder {
+    std::string bytes;
+    ~Holder() { alive = false; }
+  };
+  if (!alive) return nullptr;
+  static thread_local Holder holder;
+  return &holder.bytes;
+}
+
 }  // namespace
 
 // Design: the queue is a slot vector with a reserved capacity of max_queue_size, guarded by a
 // spin lock (on_end's critical section is one move-assignment, no allocation, no syscall). The
-// worker swaps it with its own equally reserved vector and exports without any lock. Sleeping
+// worker swaps it with its own equally reserved vector and exports without any lock. With a
+// serializing exporter the queue is Chunks instead (same lock; the critical section is one
+// append of a few hundred bytes into a reused buffer), and SpanData never leaves its thread. Sleeping
 // and waking use a separate mutex + condition variables, touched by span threads only when a
 // batch fills up (once per batch).
 struct BatchSpanProcessor::State {
   std::shared_ptr<SpanExporter> exporter;
   BatchSpanProcessorOptions options;
 
+  std::shared_ptr<const SpanSerializer> serializer;  // set: spans are queued serialized
+
   internal::SpinLock queue_lock;
-  Slots queue;                              // guarded by queue_lock
+  Slots queue;                              // guarded by queue_lock (SpanData path)
+  Chunks chunks;                            // guarded by queue_lock (serialized path)
+  std::vector<std::string> spare;           // exported chunks' buffers; guarded by queue_lock
   std::atomic<bool> worker_signaled{false};  // a batch-size wakeup is pending
 
   std::mutex mu;  // guards the fields below; order: mu, then queue_lock
@@ -106,11 +163,131 @@ struct BatchSpanProcessor::State {
 
   void run();
   void export_batch(Slots& batch);
+  void export_chunks(Chunks& batch);
+  void enqueue_serialized(const SpanData& span, const SpanOrigin& origin);
   std::size_t queued() {
     std::lock_guard g(queue_lock);
-    return queue.count;
+    return queue.count + chunks.spans;
+  }
+  // Capacity of a new chunk buffer, from the size of one span: a batch of such spans and a
+  // quarter more, so spans somewhat larger than this one do not make it grow (and copy).
+  std::size_t chunk_capacity(std::size_t span_bytes) const {
+    return span_bytes * options.max_export_batch_size * 5 / 4 + 4096;
+  }
+  void count_drop() {
+    if (dropped.fetch_add(1, std::memory_order_relaxed) == 0) {
+      internal::warn("BatchSpanProcessor queue full (max_queue_size={}): dropping spans "
+                     "(reported once per processor; see dropped_spans())",
+                     options.max_queue_size);
+    }
+  }
+  // Wakes the worker once `queued` spans make a batch (at most one pending wakeup).
+  void signal_if_batch(std::size_t queued) {
+    // The plain load first: until the worker takes the queue, every span would otherwise pay
+    // an atomic exchange (a full barrier).
+    if (queued >= options.max_export_batch_size &&
+        !worker_signaled.load(std::memory_order_relaxed) && !worker_signaled.exchange(true)) {
+      // Taking mu orders this wakeup after the worker's predicate check (no lost wakeup).
+      { std::lock_guard lock(mu); }
+      wake_worker.notify_one();
+    }
   }
 };
+
+// Chunks go out in exports of at most max_export_batch_size spans; afterwards their buffers
+// are handed back (emptied, capacity kept) for span threads to fill again.
+void BatchSpanProcessor::State::export_chunks(Chunks& batch) {
+  const std::size_t step = std::max<std::size_t>(1, options.max_export_batch_size);
+  std::vector<SerializedSpans> call;
+  std::size_t in_call = 0;
+  auto flush = [&] {
+    if (call.empty()) return;
+    try {
+      if (exporter->export_serialized(call) == ExportResult::kSuccess) {
+        exported.fetch_add(in_call, std::memory_order_relaxed);
+      }
+    } catch (const std::exception& e) {
+      internal::warn_once("bsp-export-threw", "span exporter threw (contract violation): {}",
+                          e.what());
+    } catch (...) {
+      internal::warn_once("bsp-export-threw", "span exporter threw (contract violation)");
+    }
+    call.clear();
+    in_call = 0;
+  };
+  for (const Chunk& c : batch.list) {
+    if (in_call + c.count > step) flush();
+    call.push_back(SerializedSpans{c.resource, c.scope, c.bytes, c.count});
+    in_call += c.count;
+  }
+  flush();
+  std::size_t span_bytes = 0;
+  for (const Chunk& c : batch.list) span_bytes = std::max(span_bytes, c.bytes.size() / c.count);
+  // Enough spare buffers to refill a full queue; more would only hold memory.
+  const std::size_t keep = options.max_queue_size / step + 4;
+  std::size_t spares;
+  {
+    std::lock_guard g(queue_lock);
+    for (Chunk& c : batch.list) {
+      if (spare.size() >= keep) break;
+      c.bytes.clear();
+      spare.push_back(std::move(c.bytes));
+    }
+    spares = spare.size();
+  }
+  batch.list.clear();
+  batch.spans = 0;
+  // A span thread that finds no spare buffer allocates one under the queue lock and faults its
+  // pages in while filling it, stalling the other span threads; so this thread keeps two
+  // spares ready, their pages touched.
+  if (span_bytes == 0) return;
+  for (; spares < std::min<std::size_t>(2, keep); ++spares) {
+    std::string buffer;
+    try {
+      buffer.resize(chunk_capacity(span_bytes));  // touches the pages
+    } catch (const std::bad_alloc&) {
+      return;
+    }
+    buffer.clear();
+    std::lock_guard g(queue_lock);
+    spare.push_back(std::move(buffer));
+  }
+}
+
+void BatchSpanProcessor::State::enqueue_serialized(const SpanData& span,
+                                                  const SpanOrigin& origin) {
+  std::string temporary;
+  std::string* scratch = serialize_scratch();
+  std::string_view bytes;
+  try {
+    bytes = serializer->serialize(span, scratch ? *scratch : temporary);
+  } catch (const std::exception& e) {  // e.g. bad_alloc: on_end must not throw
+    internal::warn_once("bsp-serialize-threw", "span serializer failed: {}", e.what());
+    return;
+  }
+  std::size_t queued = 0;
+  bool added = false;
+  {
+    std::lock_guard lock(queue_lock);
+    if (chunks.spans < options.max_queue_size) {
+      Chunk& c = chunks.open(origin, options.max_export_batch_size, spare);
+      try {
+        if (c.bytes.capacity() == 0) c.bytes.reserve(chunk_capacity(bytes.size()));
+        c.bytes.append(bytes);
+        ++c.count;
+        queued = ++chunks.spans;
+        added = true;
+      } catch (const std::bad_alloc&) {
+        if (c.count == 0) chunks.list.pop_back();
+      }
+    }
+  }
+  if (!added) {
+    count_drop();
+    return;
+  }
+  signal_if_batch(queued);
+}
 
 void BatchSpanProcessor::State::export_batch(Slots& batch) {
   const std::size_t step = std::max<std::size_t>(1, options.max_export_batch_size);
@@ -133,7 +310,8 @@ void BatchSpanProcessor::State::export_batch(Slots& batch) {
 
 void BatchSpanProcessor::State::run() {
   Slots batch;
-  batch.spans.reserve(options.max_queue_size);
+  Chunks chunk_batch;
+  if (!serializer) batch.spans.reserve(options.max_queue_size);
   auto next_export = std::chrono::steady_clock::now() + options.schedule_delay;
   std::unique_lock lock(mu);
   while (true) {
@@ -147,9 +325,11 @@ void BatchSpanProcessor::State::run() {
     {
       std::lock_guard g(queue_lock);
       std::swap(batch, queue);
+      std::swap(chunk_batch, chunks);
       worker_signaled.store(false);
     }
     export_batch(batch);
+    export_chunks(chunk_batch);
     if (flush_target > flush_done) exporter->force_flush(options.export_timeout);
     next_export = std::chrono::steady_clock::now() + options.schedule_delay;
 
@@ -162,8 +342,12 @@ void BatchSpanProcessor::State::run() {
   // Stale exported spans are released here, once, on shutdown.
   {
     Slots stale;
+    Chunks stale_chunks;
+    std::vector<std::string> stale_buffers;
     std::lock_guard g(queue_lock);
     std::swap(stale, queue);
+    std::swap(stale_chunks, chunks);
+    std::swap(stale_buffers, spare);
   }
   batch = Slots();
   lock.lock();
@@ -189,7 +373,8 @@ BatchSpanProcessor::BatchSpanProcessor(std::shared_ptr<SpanExporter> exporter,
       std::clamp<std::size_t>(options.max_export_batch_size, 1, options.max_queue_size);
   state_->exporter = std::move(exporter);
   state_->options = options;
-  state_->queue.spans.reserve(options.max_queue_size);
+  if (state_->exporter) state_->serializer = state_->exporter->serializer();
+  if (!state_->serializer) state_->queue.spans.reserve(options.max_queue_size);
   if (!state_->exporter) {
     internal::warn("BatchSpanProcessor created without an exporter; spans are discarded");
     state_->shut_down = true;
@@ -222,6 +407,10 @@ void BatchSpanProcessor::on_end_from(SpanData&& span, const SpanOrigin& origin) 
   if (!span.context.sampled()) return;
   State& s = *state_;
   if (s.shut_down.load(std::memory_order_relaxed)) return;
+  if (s.serializer) {
+    s.enqueue_serialized(span, origin);  // `span` keeps its contents (and buffers)
+    return;
+  }
   std::size_t queued;
   bool added = false;
   {
@@ -233,19 +422,8 @@ void BatchSpanProcessor::on_end_from(SpanData&& span, const SpanOrigin& origin) 
       added = true;
     }
   }
-  if (!added && s.dropped.fetch_add(1, std::memory_order_relaxed) == 0) {
-    internal::warn("BatchSpanProcessor queue full (max_queue_size={}): dropping spans "
-                   "(reported once per processor; see dropped_spans())",
-                   s.options.max_queue_size);
-  }
-  // The plain load first: until the worker takes the queue, every span would otherwise pay an
-  // atomic exchange (a full barrier).
-  if (queued >= s.options.max_export_batch_size &&
-      !s.worker_signaled.load(std::memory_order_relaxed) && !s.worker_signaled.exchange(true)) {
-    // Taking mu orders this wakeup after the worker's predicate check (no lost wakeup).
-    { std::lock_guard lock(s.mu); }
-    s.wake_worker.notify_one();
-  }
+  if (!added) s.count_drop();
+  s.signal_if_batch(queued);
 }
 
 bool BatchSpanProcessor::force_flush(std::chrono::milliseconds timeout) {

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -471,6 +472,211 @@ TEST(BatchSpanProcessor, ReusedRecordsCarryNothingOver) {
     EXPECT_EQ(s.status_description, i % 5 == 0 ? "failed" : "") << i;
   }
   provider->shutdown();
+}
+
+}  // namespace
+}  // namespace kiq::otel::sdk
+
+namespace kiq::otel::sdk {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A serializing exporter (SpanExporter::serializer()): a span's bytes are its name and '\n'.
+class SerializingProbe final : public SpanExporter {
+ public:
+  struct Part {
+    const Resource* resource;
+    const InstrumentationScope* scope;
+    std::vector<std::string> names;
+  };
+  class NameSerializer final : public SpanSerializer {
+   public:
+    std::string_view serialize(const SpanData& span, std::string& scratch) const override {
+      scratch.assign(span.name).push_back('\n');
+      return scratch;
+    }
+  };
+
+  ExportResult export_spans(std::span<const SpanData>) override {
+    ++span_data_exports;
+    return ExportResult::kFailure;
+  }
+  std::shared_ptr<const SpanSerializer> serializer() const override {
+    return std::make_shared<NameSerializer>();
+  }
+  ExportResult export_serialized(std::span<const SerializedSpans> batch) override {
+    if (++concurrent_ > 1) overlapped = true;
+    std::size_t spans = 0;
+    {
+      std::unique_lock lock(mu_);
+      entered_ = true;
+      changed_.notify_all();
+      changed_.wait(lock, [&] { return !blocking_; });
+      for (const auto& part : batch) {
+        Part p{part.resource.get(), part.scope.get(), {}};
+        std::string_view bytes = part.bytes;
+        while (!bytes.empty()) {
+          const auto end = bytes.find('\n');
+          p.names.emplace_back(bytes.substr(0, end));
+          bytes.remove_prefix(end + 1);
+        }
+        EXPECT_EQ(p.names.size(), part.count);
+        spans += part.count;
+        parts_.push_back(std::move(p));
+      }
+      largest_export = std::max(largest_export, spans);
+    }
+    --concurrent_;
+    return ExportResult::kSuccess;
+  }
+  bool shutdown(std::chrono::milliseconds) override { return true; }
+
+  std::vector<Part> parts() {
+    std::lock_guard lock(mu_);
+    return parts_;
+  }
+  void block() {
+    std::lock_guard lock(mu_);
+    blocking_ = true;
+  }
+  void release() {
+    std::lock_guard lock(mu_);
+    blocking_ = false;
+    changed_.notify_all();
+  }
+  bool wait_entered() {  // the timeout only keeps a broken test from hanging
+    std::unique_lock lock(mu_);
+    return changed_.wait_for(lock, 30s, [&] { return entered_; });
+  }
+  std::size_t spans() {
+    std::size_t n = 0;
+    for (const auto& p : parts()) n += p.names.size();
+    return n;
+  }
+
+  std::atomic<int> span_data_exports{0};
+  std::atomic<bool> overlapped{false};
+  std::size_t largest_export = 0;  // guarded by mu_
+
+ private:
+  std::atomic<int> concurrent_{0};
+  std::mutex mu_;
+  std::condition_variable changed_;
+  bool blocking_ = false;  // guarded by mu_
+  bool entered_ = false;   // guarded by mu_
+  std::vector<Part> parts_;
+};
+
+SpanData named_sampled(std::string name) {
+  SpanData s;
+  s.name = std::move(name);
+  s.context = SpanContext(TraceId::random(), SpanId::random(), TraceFlags(1), false);
+  return s;
+}
+
+TEST(BspSerialized, QueuesBytesAndLeavesTheSpanAsItWas) {
+  auto exporter = std::make_shared<SerializingProbe>();
+  BatchSpanProcessor bsp(exporter, {.schedule_delay = 1h});
+  SpanData span = named_sampled("kept");
+  span.attributes.push_back({"a", std::int64_t{1}});
+  bsp.on_end(std::move(span));
+  EXPECT_EQ(span.name, "kept");  // NOLINT(bugprone-use-after-move): the contract says so
+  EXPECT_EQ(span.attributes.size(), 1u);
+  for (int i = 0; i < 9; ++i) bsp.on_end(named_sampled("s" + std::to_string(i)));
+  EXPECT_TRUE(bsp.force_flush(30s));
+  auto parts = exporter->parts();
+  ASSERT_EQ(parts.size(), 1u);
+  ASSERT_EQ(parts[0].names.size(), 10u);
+  EXPECT_EQ(parts[0].names[0], "kept");
+  EXPECT_EQ(parts[0].names[9], "s8");
+  EXPECT_EQ(bsp.exported_spans(), 10u);
+  EXPECT_EQ(exporter->span_data_exports, 0);
+}
+
+TEST(BspSerialized, ExportsNeverExceedTheBatchSize) {
+  auto exporter = std::make_shared<SerializingProbe>();
+  BatchSpanProcessor bsp(exporter, {.schedule_delay = 1h, .max_export_batch_size = 3});
+  for (int i = 0; i < 10; ++i) bsp.on_end(named_sampled(std::to_string(i)));
+  EXPECT_TRUE(bsp.force_flush(30s));
+  EXPECT_EQ(exporter->spans(), 10u);
+  EXPECT_LE(exporter->largest_export, 3u);
+  std::vector<std::string> order;
+  for (const auto& p : exporter->parts()) order.insert(order.end(), p.names.begin(), p.names.end());
+  EXPECT_EQ(order.front(), "0");
+  EXPECT_EQ(order.back(), "9");
+}
+
+TEST(BspSerialized, EachPartHasOneResourceAndScope) {
+  auto exporter = std::make_shared<SerializingProbe>();
+  auto bsp = std::make_shared<BatchSpanProcessor>(
+      exporter, BatchSpanProcessorOptions{.schedule_delay = 1h});
+  TracerProvider provider({.processors = {bsp}});
+  auto a = provider.get_tracer("a");
+  auto b = provider.get_tracer("b");
+  for (int i = 0; i < 6; ++i) (i % 2 ? a : b)->in_span(i % 2 ? "from-a" : "from-b", [](Span&) {});
+  EXPECT_TRUE(provider.force_flush(30s));
+  auto parts = exporter->parts();
+  ASSERT_EQ(parts.size(), 2u);
+  for (const auto& p : parts) {
+    ASSERT_NE(p.scope, nullptr);
+    ASSERT_NE(p.resource, nullptr);
+    EXPECT_EQ(p.names.size(), 3u);
+    for (const auto& name : p.names) EXPECT_EQ(name, "from-" + p.scope->name);
+  }
+}
+
+TEST(BspSerialized, DropsWhenTheQueueIsFullAndSkipsUnsampled) {
+  auto exporter = std::make_shared<SerializingProbe>();
+  BatchSpanProcessor bsp(exporter, {.max_queue_size = 2,
+                                    .schedule_delay = 1h,
+                                    .max_export_batch_size = 1});
+  exporter->block();
+  bsp.on_end(named_sampled("1"));
+  ASSERT_TRUE(exporter->wait_entered());  // the worker is stuck exporting span 1
+  SpanData unsampled = named_sampled("u");
+  unsampled.context = SpanContext(TraceId::random(), SpanId::random(), TraceFlags(0), false);
+  bsp.on_end(std::move(unsampled));
+  for (const char* name : {"2", "3", "4", "5"}) bsp.on_end(named_sampled(name));
+  EXPECT_EQ(bsp.dropped_spans(), 2u);
+  exporter->release();
+  EXPECT_TRUE(bsp.force_flush(30s));
+  std::vector<std::string> order;
+  for (const auto& p : exporter->parts()) order.insert(order.end(), p.names.begin(), p.names.end());
+  EXPECT_EQ(order, (std::vector<std::string>{"1", "2", "3"}));
+  for (int i = 0; i < 2; ++i) bsp.on_end(named_sampled("again"));  // room again after export
+  EXPECT_TRUE(bsp.shutdown(30s));
+  EXPECT_EQ(exporter->spans(), 5u);
+  EXPECT_EQ(bsp.dropped_spans(), 2u);
+}
+
+TEST(BspSerialized, ManyThreadsLoseNothing) {
+  auto exporter = std::make_shared<SerializingProbe>();
+  auto bsp = std::make_shared<BatchSpanProcessor>(
+      exporter, BatchSpanProcessorOptions{.max_queue_size = 100000,
+                                          .schedule_delay = 2ms,
+                                          .max_export_batch_size = 16});
+  TracerProvider provider({.processors = {bsp}});
+  auto tracer = provider.get_tracer("mt");
+  constexpr int kThreads = 4, kSpans = 500;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kSpans; ++i) {
+        tracer->in_span("t" + std::to_string(t), [](Span& s) { s.set_attribute("i", 1); });
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_TRUE(provider.shutdown(30s));
+  EXPECT_EQ(bsp->dropped_spans(), 0u);
+  EXPECT_EQ(exporter->spans(), std::size_t{kThreads * kSpans});
+  EXPECT_FALSE(exporter->overlapped);
+  std::map<std::string, int> per_thread;
+  for (const auto& p : exporter->parts()) {
+    for (const auto& name : p.names) ++per_thread[name];
+  }
+  for (int t = 0; t < kThreads; ++t) EXPECT_EQ(per_thread["t" + std::to_string(t)], kSpans);
 }
 
 }  // namespace

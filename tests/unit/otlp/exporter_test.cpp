@@ -429,3 +429,45 @@ TEST(OtlpHttpExporter, EachBodyIsExactlyItsBatchWhenTheBufferIsReused) {
 
 }  // namespace
 }  // namespace kiq::otel::sdk
+
+namespace kiq::otel::sdk {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::OtlpReceiver;
+
+// The batch processor's serialized path: spans serialized by the exporter's own serializer
+// arrive as the request export_spans() would have sent (gzip applies the same way).
+TEST(OtlpHttpExporter, SerializedSpansArriveAsTheSameRequest) {
+  for (auto compression : {OtlpCompression::kNone, OtlpCompression::kGzip}) {
+    OtlpReceiver receiver;
+    OtlpHttpExporterOptions options;
+    options.endpoint = receiver.url();
+    options.timeout = 20s;
+    options.compression = compression;
+    OtlpHttpExporter exporter(options);
+    auto serializer = exporter.serializer();
+    ASSERT_NE(serializer, nullptr);
+    auto batch = testing::sample_batch(5);
+    std::string bytes;
+    std::string scratch;
+    for (const auto& span : batch) bytes.append(serializer->serialize(span, scratch));
+    const SerializedSpans part{batch[0].resource, batch[0].scope, bytes, batch.size()};
+    EXPECT_EQ(exporter.export_serialized({&part, 1}), ExportResult::kSuccess);
+    EXPECT_EQ(exporter.export_serialized({}), ExportResult::kSuccess);  // nothing sent
+    auto requests = receiver.requests();
+    ASSERT_EQ(requests.size(), 1u);
+    EXPECT_EQ(requests[0].body, otlp::encode_protobuf(batch));
+    EXPECT_EQ(exporter.stats().spans_exported, 5u);
+  }
+}
+
+TEST(OtlpHttpExporter, JsonHasNoSerializer) {
+  OtlpHttpExporterOptions options;
+  options.protocol = OtlpProtocol::kHttpJson;
+  OtlpHttpExporter exporter(options);
+  EXPECT_EQ(exporter.serializer(), nullptr);
+}
+
+}  // namespace
+}  // namespace kiq::otel::sdk

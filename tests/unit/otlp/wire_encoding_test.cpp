@@ -257,3 +257,68 @@ TEST(OtlpWireEncoding, WriterLengthsAreMinimalVarints) {
 
 }  // namespace
 }  // namespace kiq::otel::otlp
+
+namespace kiq::otel::otlp {
+namespace {
+
+// The serialized path (BatchSpanProcessor + SpanSerializer): spans serialized one by one, then
+// concatenated per resource and scope, give the bytes encode() gives for the same spans.
+std::string serialized_request(WireEncoder& encoder, const std::vector<sdk::SpanData>& batch,
+                               std::size_t spans_per_part) {
+  struct Part {
+    std::shared_ptr<const sdk::Resource> resource;
+    std::shared_ptr<const sdk::InstrumentationScope> scope;
+    std::string bytes;
+    std::size_t count = 0;
+  };
+  std::vector<Part> parts;
+  std::string scratch;
+  for (const auto& span : batch) {  // as the processor does: a new part when origin changes
+    if (parts.empty() || parts.back().resource != span.resource ||
+        parts.back().scope != span.scope || parts.back().count == spans_per_part) {
+      parts.push_back({span.resource, span.scope, {}, 0});
+    }
+    parts.back().bytes.append(serialize_span(span, scratch));
+    ++parts.back().count;
+  }
+  std::vector<sdk::SerializedSpans> view;
+  for (const auto& p : parts) view.push_back({p.resource, p.scope, p.bytes, p.count});
+  return std::string(encoder.encode_serialized(view));
+}
+
+TEST(OtlpWireEncoding, SerializedSpansMakeTheSameRequest) {
+  auto other_resource = std::make_shared<const sdk::Resource>(
+      Attributes{{"service.name", std::string("other")}});
+  auto other_scope = sample_scope("other-scope", "2.0");
+  std::vector<sdk::SpanData> mixed = rich_batch();
+  for (std::uint8_t i = 1; i <= 9; ++i) {  // interleaved origins, missing ones included
+    sdk::SpanData span = sample_span(i);
+    if (i % 3 == 0) span.resource = other_resource;
+    if (i % 2 == 0) span.scope = other_scope;
+    if (i == 7) span.resource = nullptr, span.scope = nullptr;
+    mixed.push_back(std::move(span));
+  }
+  WireEncoder encoder;
+  for (const auto& batch : {sample_batch(1), sample_batch(255), rich_batch(), mixed}) {
+    const std::string expected = encode_protobuf(batch);
+    for (std::size_t per_part : {std::size_t{1}, std::size_t{3}, std::size_t{1000}}) {
+      EXPECT_EQ(serialized_request(encoder, batch, per_part), expected)
+          << batch.size() << " spans, " << per_part << " per part";
+    }
+  }
+  EXPECT_EQ(serialized_request(encoder, {}, 1), encode_protobuf({}));
+}
+
+TEST(OtlpWireEncoding, SerializedSpanIsTheScopeSpansField) {
+  std::string scratch(3, 'x');  // stale scratch contents are overwritten, not appended to
+  const sdk::SpanData span = sample_span(5);
+  const std::string bytes(serialize_span(span, scratch));
+  pb::trace::v1::ScopeSpans scope_spans;
+  ASSERT_TRUE(scope_spans.ParseFromString(bytes));
+  ASSERT_EQ(scope_spans.spans_size(), 1);
+  EXPECT_EQ(scope_spans.spans(0).name(), span.name);
+  EXPECT_FALSE(scope_spans.has_scope());
+}
+
+}  // namespace
+}  // namespace kiq::otel::otlp

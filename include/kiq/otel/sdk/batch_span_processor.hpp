@@ -8,10 +8,16 @@
 // concurrent. export_timeout is handed to the exporter's force_flush; export_spans() itself must
 // bound its own time (SpanExporter contract).
 //
-// Memory: exported spans stay in their queue slots until a new span is swapped in (their
-// buffers then go back to the ending thread for reuse, never freed by the export thread): up to
-// 2 x max_queue_size finished spans are retained until shutdown. on_end()/on_end_from() leave
-// the given SpanData holding such an exported span's contents (or empty).
+// Serializing exporters (SpanExporter::serializer() not null, e.g. OTLP/protobuf): on_end
+// serializes the span on the calling thread and queues only its bytes, in buffers of up to
+// max_export_batch_size spans that are reused after export (memory: the bytes of up to
+// 2 x max_queue_size spans, kept until shutdown); the given SpanData is left as it was. Exports
+// then go through export_serialized().
+// Other exporters: exported spans stay in their queue slots until a new span is swapped in
+// (their buffers then go back to the ending thread for reuse, never freed by the export
+// thread): up to 2 x max_queue_size finished spans are retained until shutdown.
+// on_end()/on_end_from() leave the given SpanData holding such an exported span's contents (or
+// empty).
 //
 // Thread-safety: thread-safe.
 #pragma once

@@ -5,7 +5,7 @@
 //   // or: OtlpHttpExporterOptions o; o.endpoint = "http://collector:4318/v1/traces"; ...
 //
 // Behaviour contract:
-// - One export_spans() call = at most one request body, POSTed to `endpoint` on a kept-alive
+// - One export_spans() or export_serialized() call = at most one request body, POSTed to `endpoint` on a kept-alive
 //   connection; retried on 429/502/503/504 and on connection failures with exponential backoff
 //   plus jitter, honouring Retry-After (delta-seconds or HTTP-date). Every other HTTP status is a
 //   failure without retry. The whole call (all attempts and waits) is bounded by `timeout`.
@@ -87,6 +87,9 @@ class OtlpHttpExporter final : public SpanExporter {
   OtlpHttpExporter& operator=(const OtlpHttpExporter&) = delete;
 
   ExportResult export_spans(std::span<const SpanData> batch) override;
+  // http/protobuf only (null for http/json): spans serialized as OTLP Span messages.
+  std::shared_ptr<const SpanSerializer> serializer() const override;
+  ExportResult export_serialized(std::span<const SerializedSpans> batch) override;
   bool force_flush(std::chrono::milliseconds timeout = std::chrono::seconds(30)) override;
   bool shutdown(std::chrono::milliseconds timeout = std::chrono::seconds(30)) override;
 
