@@ -25,8 +25,9 @@
 
 namespace kiq::otel::otlp {
 
-// Bumped when ModuleInfo itself changes.
-inline constexpr std::uint32_t kModuleAbi = 1;
+// Bumped when ModuleInfo itself or the interface of a class crossing the seam changes without
+// changing the sizes checked below (2: SpanExporter::serializer() and export_serialized()).
+inline constexpr std::uint32_t kModuleAbi = 2;
 
 struct ModuleInfo {
   std::uint32_t abi = kModuleAbi;

@@ -398,10 +398,13 @@ void BatchSpanProcessor::State::run() {
     // requests as taking everything would make at a steady rate).
     const bool full_only = !stopping && flush_target == flush_done &&
                            std::chrono::steady_clock::now() < next_export;
+    bool everything = true;  // the whole queue is taken
     {
       std::lock_guard g(queue_lock);
       std::swap(batch, queue);
-      if (!full_only || !chunks.take_full(chunk_batch, options.max_export_batch_size)) {
+      if (full_only && chunks.take_full(chunk_batch, options.max_export_batch_size)) {
+        everything = false;
+      } else {
         std::swap(chunk_batch, chunks);
       }
       worker_signaled.store(false);
@@ -409,7 +412,9 @@ void BatchSpanProcessor::State::run() {
     export_batch(batch);
     export_chunks(chunk_batch);
     if (flush_target > flush_done) exporter->force_flush(options.export_timeout);
-    next_export = std::chrono::steady_clock::now() + options.schedule_delay;
+    // After a full-batches-only round the timer keeps running: partial chunks (say of a scope
+    // that ends few spans) still go out within schedule_delay while full batches keep coming.
+    if (everything) next_export = std::chrono::steady_clock::now() + options.schedule_delay;
 
     lock.lock();
     flush_done = flush_target;

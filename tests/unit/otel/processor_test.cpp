@@ -650,6 +650,33 @@ TEST(BspSerialized, DropsWhenTheQueueIsFullAndSkipsUnsampled) {
   EXPECT_EQ(bsp.dropped_spans(), 2u);
 }
 
+// Full batches of one scope keep waking the processor; a few spans of another scope must still
+// go out by the schedule delay (full-batch rounds leave partial chunks behind).
+TEST(BspSerialized, PartialChunksGoOutWhileFullBatchesKeepComing) {
+  auto exporter = std::make_shared<SerializingProbe>();
+  auto bsp = std::make_shared<BatchSpanProcessor>(
+      exporter, BatchSpanProcessorOptions{.max_queue_size = 100000,
+                                          .schedule_delay = 20ms,
+                                          .max_export_batch_size = 4});
+  TracerProvider provider({.processors = {bsp}});
+  auto busy = provider.get_tracer("busy");
+  provider.get_tracer("rare")->in_span("rare", [](Span&) {});
+  auto rare_exported = [&] {
+    for (const auto& p : exporter->parts()) {
+      if (p.scope->name == "rare") return true;
+    }
+    return false;
+  };
+  // Bounded only so that a regression fails instead of hanging (~30 s of spans).
+  bool seen = false;
+  for (int i = 0; i < 30000 && !(seen = rare_exported()); ++i) {
+    for (int j = 0; j < 4; ++j) busy->in_span("busy", [](Span&) {});
+    std::this_thread::sleep_for(1ms);
+  }
+  EXPECT_TRUE(seen);
+  EXPECT_TRUE(provider.shutdown(30s));
+}
+
 TEST(BspSerialized, ManyThreadsLoseNothing) {
   auto exporter = std::make_shared<SerializingProbe>();
   auto bsp = std::make_shared<BatchSpanProcessor>(
