@@ -202,9 +202,9 @@ std::string* serialize_scratch() {
 // spin lock (on_end's critical section is one move-assignment, no allocation, no syscall). The
 // worker swaps it with its own equally reserved vector and exports without any lock. With a
 // serializing exporter the queue is Chunks instead (same lock; the critical section is one
-// append of a few hundred bytes into a reused buffer), and SpanData never leaves its thread. Sleeping
-// and waking use a separate mutex + condition variables, touched by span threads only when a
-// batch fills up (once per batch).
+// append of a few hundred bytes into a reused buffer), and SpanData never leaves its thread.
+// Sleeping and waking use a separate mutex + condition variables, touched by span threads only
+// when a batch fills up (once per batch).
 struct BatchSpanProcessor::State {
   std::shared_ptr<SpanExporter> exporter;
   BatchSpanProcessorOptions options;
@@ -249,6 +249,19 @@ struct BatchSpanProcessor::State {
                      options.max_queue_size);
     }
   }
+  // Runs one export of `spans` spans (`call` returns its result) and counts them when it
+  // succeeds. An exporter that throws breaks its contract: logged once, the batch is lost.
+  template <class Call>
+  void counted_export(std::size_t spans, Call&& call) {
+    try {
+      if (call() == ExportResult::kSuccess) exported.fetch_add(spans, std::memory_order_relaxed);
+    } catch (const std::exception& e) {
+      internal::warn_once("bsp-export-threw", "span exporter threw (contract violation): {}",
+                          e.what());
+    } catch (...) {
+      internal::warn_once("bsp-export-threw", "span exporter threw (contract violation)");
+    }
+  }
   // Wakes the worker once `queued` spans make a batch (at most one pending wakeup).
   void signal_if_batch(std::size_t queued) {
     // The plain load first: until the worker takes the queue, every span would otherwise pay
@@ -270,16 +283,7 @@ void BatchSpanProcessor::State::export_chunks(Chunks& batch) {
   std::size_t in_call = 0;
   auto flush = [&] {
     if (call.empty()) return;
-    try {
-      if (exporter->export_serialized(call) == ExportResult::kSuccess) {
-        exported.fetch_add(in_call, std::memory_order_relaxed);
-      }
-    } catch (const std::exception& e) {
-      internal::warn_once("bsp-export-threw", "span exporter threw (contract violation): {}",
-                          e.what());
-    } catch (...) {
-      internal::warn_once("bsp-export-threw", "span exporter threw (contract violation)");
-    }
+    counted_export(in_call, [&] { return exporter->export_serialized(call); });
     call.clear();
     in_call = 0;
   };
@@ -364,17 +368,9 @@ void BatchSpanProcessor::State::export_batch(Slots& batch) {
   const std::size_t step = std::max<std::size_t>(1, options.max_export_batch_size);
   for (std::size_t i = 0; i < batch.count; i += step) {
     std::size_t n = std::min(step, batch.count - i);
-    try {
-      if (exporter->export_spans(std::span<const SpanData>(batch.spans.data() + i, n)) ==
-          ExportResult::kSuccess) {
-        exported.fetch_add(n, std::memory_order_relaxed);
-      }
-    } catch (const std::exception& e) {
-      internal::warn_once("bsp-export-threw", "span exporter threw (contract violation): {}",
-                          e.what());
-    } catch (...) {
-      internal::warn_once("bsp-export-threw", "span exporter threw (contract violation)");
-    }
+    counted_export(n, [&] {
+      return exporter->export_spans(std::span<const SpanData>(batch.spans.data() + i, n));
+    });
   }
   batch.count = 0;  // slots stay filled; on_end hands them back to span threads
 }
@@ -394,8 +390,8 @@ void BatchSpanProcessor::State::run() {
     lock.unlock();
 
     // Woken because a batch filled up (not by the timer, a flush or shutdown): only full
-    // chunks go, the others keep filling, so requests carry whole batches (half as many
-    // requests as taking everything would make at a steady rate).
+    // chunks go, the others keep filling, so requests carry whole batches (bench/tracing:
+    // ~510 spans per request instead of ~320 when every round took everything).
     const bool full_only = !stopping && flush_target == flush_done &&
                            std::chrono::steady_clock::now() < next_export;
     bool everything = true;  // the whole queue is taken

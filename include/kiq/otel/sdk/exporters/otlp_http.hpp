@@ -5,10 +5,11 @@
 //   // or: OtlpHttpExporterOptions o; o.endpoint = "http://collector:4318/v1/traces"; ...
 //
 // Behaviour contract:
-// - One export_spans() or export_serialized() call = at most one request body, POSTed to `endpoint` on a kept-alive
-//   connection; retried on 429/502/503/504 and on connection failures with exponential backoff
-//   plus jitter, honouring Retry-After (delta-seconds or HTTP-date). Every other HTTP status is a
-//   failure without retry. The whole call (all attempts and waits) is bounded by `timeout`.
+// - One export_spans() or export_serialized() call = at most one request body, POSTed to
+//   `endpoint` on a kept-alive connection; retried on 429/502/503/504 and on connection failures
+//   with exponential backoff plus jitter, honouring Retry-After (delta-seconds or HTTP-date).
+//   Every other HTTP status is a failure without retry. The whole call (all attempts and waits)
+//   is bounded by `timeout`.
 // - A collector that is down is reported once when failing starts and once when it recovers,
 //   never per batch. While such an outage lasts, a collector that cannot be connected to gets
 //   a single attempt per batch (no retries), so a dead collector costs little and does not
