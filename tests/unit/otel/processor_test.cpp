@@ -87,6 +87,14 @@ SpanData sampled_span(std::string name) {
   return s;
 }
 
+// Runs body(t) on `threads` threads at once (t = 0, 1, ...) and joins them.
+template <class Body>
+void on_threads(int threads, Body body) {
+  std::vector<std::thread> running;
+  for (int t = 0; t < threads; ++t) running.emplace_back([&body, t] { body(t); });
+  for (auto& thread : running) thread.join();
+}
+
 TEST(Bsp, DropsAndCountsWhenQueueFull) {
   auto exporter = std::make_shared<ProbeExporter>();
   BatchSpanProcessor bsp(exporter, {.max_queue_size = 2,
@@ -162,15 +170,9 @@ TEST(Bsp, ManyThreadsNeverConcurrentExportsAndNothingLost) {
   TracerProvider provider({.processors = {bsp}});
   auto tracer = provider.get_tracer("mt");
   constexpr int kThreads = 4, kSpans = 500;
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&] {
-      for (int i = 0; i < kSpans; ++i) {
-        tracer->in_span("s", [](Span& s) { s.set_attribute("i", 1); });
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
+  on_threads(kThreads, [&](int) {
+    for (int i = 0; i < kSpans; ++i) tracer->in_span("s", [](Span& s) { s.set_attribute("i", 1); });
+  });
   EXPECT_TRUE(provider.force_flush(30s));
   EXPECT_EQ(exporter->size() + bsp->dropped_spans(), std::size_t{kThreads * kSpans});
   EXPECT_EQ(bsp->dropped_spans(), 0u);
@@ -181,13 +183,9 @@ TEST(SimpleProcessor, SerializesExports) {
   auto exporter = std::make_shared<ProbeExporter>();
   TracerProvider provider({.processors = {std::make_shared<SimpleSpanProcessor>(exporter)}});
   auto tracer = provider.get_tracer("mt");
-  std::vector<std::thread> threads;
-  for (int t = 0; t < 4; ++t) {
-    threads.emplace_back([&] {
-      for (int i = 0; i < 200; ++i) tracer->start_span("s")->end();
-    });
-  }
-  for (auto& t : threads) t.join();
+  on_threads(4, [&](int) {
+    for (int i = 0; i < 200; ++i) tracer->start_span("s")->end();
+  });
   EXPECT_EQ(exporter->size(), 800u);
   EXPECT_FALSE(exporter->overlapped_);
 }
@@ -568,22 +566,15 @@ class SerializingProbe final : public SpanExporter {
   std::vector<Part> parts_;
 };
 
-SpanData named_sampled(std::string name) {
-  SpanData s;
-  s.name = std::move(name);
-  s.context = SpanContext(TraceId::random(), SpanId::random(), TraceFlags(1), false);
-  return s;
-}
-
 TEST(BspSerialized, QueuesBytesAndLeavesTheSpanAsItWas) {
   auto exporter = std::make_shared<SerializingProbe>();
   BatchSpanProcessor bsp(exporter, {.schedule_delay = 1h});
-  SpanData span = named_sampled("kept");
+  SpanData span = sampled_span("kept");
   span.attributes.push_back({"a", std::int64_t{1}});
   bsp.on_end(std::move(span));
   EXPECT_EQ(span.name, "kept");  // NOLINT(bugprone-use-after-move): the contract says so
   EXPECT_EQ(span.attributes.size(), 1u);
-  for (int i = 0; i < 9; ++i) bsp.on_end(named_sampled("s" + std::to_string(i)));
+  for (int i = 0; i < 9; ++i) bsp.on_end(sampled_span("s" + std::to_string(i)));
   EXPECT_TRUE(bsp.force_flush(30s));
   auto parts = exporter->parts();
   ASSERT_EQ(parts.size(), 1u);
@@ -597,7 +588,7 @@ TEST(BspSerialized, QueuesBytesAndLeavesTheSpanAsItWas) {
 TEST(BspSerialized, ExportsNeverExceedTheBatchSize) {
   auto exporter = std::make_shared<SerializingProbe>();
   BatchSpanProcessor bsp(exporter, {.schedule_delay = 1h, .max_export_batch_size = 3});
-  for (int i = 0; i < 10; ++i) bsp.on_end(named_sampled(std::to_string(i)));
+  for (int i = 0; i < 10; ++i) bsp.on_end(sampled_span(std::to_string(i)));
   EXPECT_TRUE(bsp.force_flush(30s));
   EXPECT_EQ(exporter->spans(), 10u);
   EXPECT_LE(exporter->largest_export, 3u);
@@ -632,19 +623,19 @@ TEST(BspSerialized, DropsWhenTheQueueIsFullAndSkipsUnsampled) {
                                     .schedule_delay = 1h,
                                     .max_export_batch_size = 1});
   exporter->block();
-  bsp.on_end(named_sampled("1"));
+  bsp.on_end(sampled_span("1"));
   ASSERT_TRUE(exporter->wait_entered());  // the worker is stuck exporting span 1
-  SpanData unsampled = named_sampled("u");
+  SpanData unsampled = sampled_span("u");
   unsampled.context = SpanContext(TraceId::random(), SpanId::random(), TraceFlags(0), false);
   bsp.on_end(std::move(unsampled));
-  for (const char* name : {"2", "3", "4", "5"}) bsp.on_end(named_sampled(name));
+  for (const char* name : {"2", "3", "4", "5"}) bsp.on_end(sampled_span(name));
   EXPECT_EQ(bsp.dropped_spans(), 2u);
   exporter->release();
   EXPECT_TRUE(bsp.force_flush(30s));
   std::vector<std::string> order;
   for (const auto& p : exporter->parts()) order.insert(order.end(), p.names.begin(), p.names.end());
   EXPECT_EQ(order, (std::vector<std::string>{"1", "2", "3"}));
-  for (int i = 0; i < 2; ++i) bsp.on_end(named_sampled("again"));  // room again after export
+  for (int i = 0; i < 2; ++i) bsp.on_end(sampled_span("again"));  // room again after export
   EXPECT_TRUE(bsp.shutdown(30s));
   EXPECT_EQ(exporter->spans(), 5u);
   EXPECT_EQ(bsp.dropped_spans(), 2u);
@@ -686,15 +677,11 @@ TEST(BspSerialized, ManyThreadsLoseNothing) {
   TracerProvider provider({.processors = {bsp}});
   auto tracer = provider.get_tracer("mt");
   constexpr int kThreads = 4, kSpans = 500;
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&, t] {
-      for (int i = 0; i < kSpans; ++i) {
-        tracer->in_span("t" + std::to_string(t), [](Span& s) { s.set_attribute("i", 1); });
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
+  on_threads(kThreads, [&](int t) {
+    for (int i = 0; i < kSpans; ++i) {
+      tracer->in_span("t" + std::to_string(t), [](Span& s) { s.set_attribute("i", 1); });
+    }
+  });
   EXPECT_TRUE(provider.shutdown(30s));
   EXPECT_EQ(bsp->dropped_spans(), 0u);
   EXPECT_EQ(exporter->spans(), std::size_t{kThreads * kSpans});
