@@ -16,17 +16,48 @@ namespace {
 using namespace std::chrono_literals;
 using otel::testing::find_attr;
 
+// Holds a test exporter inside its export while blocked: block(), then wait_entered(n) until n
+// exports have come in, release() lets them go on.
+class ExportGate {
+ public:
+  // Called by the exporter when an export starts; returns once the gate is open.
+  void pass() {
+    std::unique_lock lock(mu_);
+    ++entered_;
+    changed_.notify_all();
+    changed_.wait(lock, [&] { return !blocking_; });
+  }
+  void block() {
+    std::lock_guard lock(mu_);
+    blocking_ = true;
+  }
+  void release() {
+    std::lock_guard lock(mu_);
+    blocking_ = false;
+    changed_.notify_all();
+  }
+  // The timeout (generous) only keeps a broken test from hanging.
+  bool wait_entered(int n) {
+    std::unique_lock lock(mu_);
+    return changed_.wait_for(lock, 30s, [&] { return entered_ >= n; });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable changed_;
+  bool blocking_ = false;  // guarded by mu_
+  int entered_ = 0;        // guarded by mu_
+};
+
 // Counts spans; can be made to block inside export until released; detects concurrent exports.
 class ProbeExporter : public SpanExporter {
  public:
   ExportResult export_spans(std::span<const SpanData> batch) override {
     int inside = ++concurrent_;
     if (inside > 1) overlapped_ = true;
+    gate_.pass();
     {
-      std::unique_lock lock(mu_);
-      ++calls_;
-      entered_.notify_all();
-      released_cv_.wait(lock, [&] { return !blocking_; });
+      std::lock_guard lock(mu_);
       for (const auto& s : batch) names_.push_back(s.name);
     }
     --concurrent_;
@@ -41,20 +72,10 @@ class ProbeExporter : public SpanExporter {
     return true;
   }
 
-  void block() {
-    std::lock_guard lock(mu_);
-    blocking_ = true;
-  }
-  void release() {
-    std::lock_guard lock(mu_);
-    blocking_ = false;
-    released_cv_.notify_all();
-  }
-  // Waits (generous timeout, only to avoid hanging) until export has been entered n times.
-  bool wait_calls(int n) {
-    std::unique_lock lock(mu_);
-    return entered_.wait_for(lock, 30s, [&] { return calls_ >= n; });
-  }
+  void block() { gate_.block(); }
+  void release() { gate_.release(); }
+  // Waits until export has been entered n times.
+  bool wait_calls(int n) { return gate_.wait_entered(n); }
   bool wait_spans(std::size_t n) {
     for (int i = 0; i < 3000; ++i) {
       if (size() >= n) return true;
@@ -73,11 +94,9 @@ class ProbeExporter : public SpanExporter {
 
  private:
   std::atomic<int> concurrent_{0};
+  ExportGate gate_;
   std::mutex mu_;
-  std::condition_variable entered_, released_cv_;
-  bool blocking_ = false;
-  int calls_ = 0;
-  std::vector<std::string> names_;
+  std::vector<std::string> names_;  // guarded by mu_
 };
 
 SpanData sampled_span(std::string name) {
@@ -506,11 +525,9 @@ class SerializingProbe final : public SpanExporter {
   ExportResult export_serialized(std::span<const SerializedSpans> batch) override {
     if (++concurrent_ > 1) overlapped = true;
     std::size_t spans = 0;
+    gate_.pass();
     {
-      std::unique_lock lock(mu_);
-      entered_ = true;
-      changed_.notify_all();
-      changed_.wait(lock, [&] { return !blocking_; });
+      std::lock_guard lock(mu_);
       for (const auto& part : batch) {
         Part p{part.resource.get(), part.scope.get(), {}};
         std::string_view bytes = part.bytes;
@@ -534,19 +551,9 @@ class SerializingProbe final : public SpanExporter {
     std::lock_guard lock(mu_);
     return parts_;
   }
-  void block() {
-    std::lock_guard lock(mu_);
-    blocking_ = true;
-  }
-  void release() {
-    std::lock_guard lock(mu_);
-    blocking_ = false;
-    changed_.notify_all();
-  }
-  bool wait_entered() {  // the timeout only keeps a broken test from hanging
-    std::unique_lock lock(mu_);
-    return changed_.wait_for(lock, 30s, [&] { return entered_; });
-  }
+  void block() { gate_.block(); }
+  void release() { gate_.release(); }
+  bool wait_entered() { return gate_.wait_entered(1); }
   std::size_t spans() {
     std::size_t n = 0;
     for (const auto& p : parts()) n += p.names.size();
@@ -559,11 +566,9 @@ class SerializingProbe final : public SpanExporter {
 
  private:
   std::atomic<int> concurrent_{0};
+  ExportGate gate_;
   std::mutex mu_;
-  std::condition_variable changed_;
-  bool blocking_ = false;  // guarded by mu_
-  bool entered_ = false;   // guarded by mu_
-  std::vector<Part> parts_;
+  std::vector<Part> parts_;  // guarded by mu_
 };
 
 TEST(BspSerialized, QueuesBytesAndLeavesTheSpanAsItWas) {
