@@ -100,6 +100,20 @@ void BM_EncodeWireFreshFromOtherThread(benchmark::State& state) {
 }
 BENCHMARK(BM_EncodeWireFreshFromOtherThread)->Arg(512);
 
+// What a job thread does as its span ends (the batch processor's serialized path): one span
+// into a kept scratch buffer, the span's memory in this core's cache.
+void BM_SerializeSpan(benchmark::State& state) {
+  const auto spans = job_spans(64);
+  std::string scratch;
+  std::size_t i = 0;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(kiq::otel::otlp::serialize_span(spans[i], scratch).size());
+    i = (i + 1) % spans.size();
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_SerializeSpan);
+
 void BM_EncodeGenerated(benchmark::State& state) {
   const auto spans = job_spans(static_cast<std::size_t>(state.range(0)));
   for (auto _ : state) {

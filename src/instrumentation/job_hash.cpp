@@ -69,16 +69,26 @@ JobFields JobFields::of(const Json& job) {
         }
         break;
       case 7:
-        if (key == "wrapped") f.wrapped = text(value);
+        if (key == "wrapped") {
+          f.wrapped = text(value);
+        } else if (key == "baggage") {
+          f.baggage = &value;
+        }
         break;
       case 10:
-        if (key == "created_at") f.created_at = &value;
+        if (key == "created_at") {
+          f.created_at = &value;
+        } else if (key == "tracestate") {
+          f.tracestate = &value;
+        }
         break;
       case 11:
         if (key == "enqueued_at") {
           f.enqueued_at = &value;
         } else if (key == "retry_count") {
           f.retry_count = &value;
+        } else if (key == "traceparent") {
+          f.traceparent = &value;
         }
         break;
       case 12:
@@ -97,6 +107,17 @@ std::optional<int> JobFields::retries() const {
 }
 
 std::optional<std::string_view> JobCarrier::get(std::string_view key) const {
+  if (fields_) {
+    const Json* const* known = key == "traceparent" ? &fields_->traceparent
+                               : key == "tracestate" ? &fields_->tracestate
+                               : key == "baggage"    ? &fields_->baggage
+                                                     : nullptr;
+    if (known) {
+      const Json* value = *known;
+      if (!value || !value->is_string()) return std::nullopt;
+      return std::string_view(value->get_ref<const std::string&>());
+    }
+  }
   if (!const_job_->is_object()) return std::nullopt;
   auto it = const_job_->find(key);
   if (it == const_job_->end() || !it->is_string()) return std::nullopt;

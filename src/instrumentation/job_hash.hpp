@@ -38,6 +38,10 @@ struct JobFields {
   const Json* enqueued_at = nullptr;
   const Json* scheduled_at = nullptr;
   const Json* retry_count = nullptr;
+  // The propagation keys W3C trace context and baggage read (see JobCarrier).
+  const Json* traceparent = nullptr;
+  const Json* tracestate = nullptr;
+  const Json* baggage = nullptr;
 
   static JobFields of(const Json& job);
   // `wrapped` (ActiveJob's real class) if present, else `class`.
@@ -52,6 +56,10 @@ class JobCarrier final : public otel::TextMapCarrier {
  public:
   explicit JobCarrier(Json& job) : job_(&job), const_job_(&job) {}
   explicit JobCarrier(const Json& job) : job_(nullptr), const_job_(&job) {}
+  // Read-only, answering traceparent/tracestate/baggage from `fields` (JobFields::of(job), so
+  // the usual extract costs no lookups in the hash) and other keys by lookup.
+  JobCarrier(const Json& job, const JobFields& fields)
+      : job_(nullptr), const_job_(&job), fields_(&fields) {}
   std::optional<std::string_view> get(std::string_view key) const override;
   void set(std::string_view key, std::string_view value) override;
   bool single_valued() const override { return true; }  // JSON object keys are unique
@@ -59,6 +67,7 @@ class JobCarrier final : public otel::TextMapCarrier {
  private:
   Json* job_;
   const Json* const_job_;
+  const JobFields* fields_ = nullptr;
 };
 
 // The options with `semconv` resolved from the environment when unset.

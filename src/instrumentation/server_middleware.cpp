@@ -109,9 +109,9 @@ void TracingServerMiddleware::call(JobContext& job, const std::function<void()>&
   if (!tracer) return next();
 
   const Json& hash = job.job();
-  JobCarrier carrier(hash);
-  otel::Context extracted = globals.propagator().extract(carrier, otel::Context());
   const JobFields fields = JobFields::of(hash);  // read before next(): the job may change the hash
+  const JobCarrier carrier(hash, fields);
+  otel::Context extracted = globals.propagator().extract(carrier, otel::Context());
   otel::SpanPtr span = start_process_span(*tracer, job, fields, extracted);
   add_extras(*span, job, fields);
 

@@ -139,6 +139,10 @@ class ProtoWriter {
     if (!bytes.empty()) std::memcpy(out_.data() + pos_, bytes.data(), bytes.size());
     pos_ += bytes.size();
   }
+  // For writers of a fixed layout: the cursor, written through directly, then where the
+  // writing ended (both unchecked, see room()).
+  char* cursor() { return out_.data() + pos_; }
+  void advance_to(const char* end) { pos_ = static_cast<std::size_t>(end - out_.data()); }
   void raw_fixed(std::uint64_t v, std::size_t n) {
     char* p = out_.data() + pos_;
     for (std::size_t i = 0; i < n; ++i) p[i] = static_cast<char>((v >> (8 * i)) & 0xFF);

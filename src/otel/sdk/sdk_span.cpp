@@ -1,7 +1,9 @@
 #include "otel/sdk/sdk_span.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <mutex>
+#include <utility>
 
 #include "otel/internal/log.hpp"
 #include "otel/internal/text.hpp"
@@ -149,6 +151,19 @@ template <class Write>
                        [&](AttributeValue& to) { copy_value(to, value, length_limit); });
 }
 
+// How many leading entries of `given` have the key of the same entry of `record`, among its
+// first `distinct` entries (whose keys are known to differ) and at most `count_limit`. Spans
+// started from one place give the same keys in the same order as the earlier span whose
+// attributes a pooled record holds: such a prefix has no duplicate key, so its values are
+// stored without put_attribute's duplicate search (the entries after it still get it).
+std::size_t same_keys_prefix(const Attributes& record, std::size_t distinct,
+                             const Attributes& given, std::size_t count_limit) {
+  const std::size_t n = std::min({distinct, record.size(), given.size(), count_limit});
+  std::size_t i = 0;
+  while (i < n && equal_short(record[i].key, given[i].key)) ++i;
+  return i;
+}
+
 // Builds a limited attribute list; returns the number dropped.
 std::uint32_t limited(Attributes& out, Attributes&& in, std::size_t count_limit,
                       std::size_t length_limit) {
@@ -219,6 +234,7 @@ SdkSpan::SdkSpan(std::shared_ptr<const TracerProvider::Shared> shared,
   if (!d.status_description.empty()) d.status_description.clear();
   const std::size_t given =
       (options ? options->attributes.size() : 0) + sampler_attributes.size();
+  const std::size_t distinct = std::exchange(record_->distinct_keys, 0);  // set again at the end
   if (d.attributes.capacity() == 0) {  // a new record (or one whose data was moved away)
     // Room for attributes set after the start too (one allocation for typical spans).
     d.attributes.reserve(std::min(limits.attribute_count_limit,
@@ -226,9 +242,15 @@ SdkSpan::SdkSpan(std::shared_ptr<const TracerProvider::Shared> shared,
   }
   if (given != 0) {
     if (options) {  // copied: the caller keeps its options (see StartSpanOptions)
-      for (const auto& a : options->attributes) {
+      const Attributes& in = options->attributes;
+      std::size_t i = same_keys_prefix(d.attributes, distinct, in, limits.attribute_count_limit);
+      for (std::size_t k = 0; k < i; ++k) {
+        copy_value(d.attributes[k].value, in[k].value, limits.attribute_value_length_limit);
+      }
+      attribute_count_ = static_cast<std::uint32_t>(i);
+      for (; i < in.size(); ++i) {
         d.dropped_attributes_count += put_attribute_copy(
-            d.attributes, attribute_count_, a.key, a.value, limits.attribute_count_limit,
+            d.attributes, attribute_count_, in[i].key, in[i].value, limits.attribute_count_limit,
             limits.attribute_value_length_limit);
       }
     }
@@ -247,6 +269,8 @@ SdkSpan::SdkSpan(std::shared_ptr<const TracerProvider::Shared> shared,
 SdkSpan::~SdkSpan() {
   // Before the record goes back to the pool (record_'s deleter): drop what must not be kept.
   SpanData& d = data_;
+  // Never ended: this span's own entries come first, distinct (do_end sets it otherwise).
+  if (!ended_.load(std::memory_order_relaxed)) record_->distinct_keys = attribute_count_;
   if (d.resource) d.resource.reset();
   if (d.scope) d.scope.reset();
   if (d.attributes.capacity() > kMaxPooledAttributes) Attributes().swap(d.attributes);
@@ -379,15 +403,26 @@ void SdkSpan::do_end(const std::optional<Timestamp>& end_time) {
   } else {
     data_.context = context_;
   }
+  // The attribute list is now this span's own, its keys distinct.
+  const Attribute* const list = data_.attributes.data();
+  const std::size_t count = data_.attributes.size();
   const auto& processors = shared_->processors;
-  if (processors.empty()) return;
+  if (processors.empty()) {
+    record_->distinct_keys = count;
+    return;
+  }
   const SpanOrigin origin{shared_->resource, scope_};
   for (std::size_t i = 0; i + 1 < processors.size(); ++i) {
     SpanData copy = data_;
     processors[i]->on_end_from(std::move(copy), origin);
   }
-  // The last processor gets the original.
+  // The last processor gets the original. When it leaves the list in place (the batch
+  // processor with a serializing exporter only reads it) the next span on this record can
+  // rely on its keys being distinct; a list moved or swapped away may hold anything.
   processors.back()->on_end_from(std::move(data_), origin);
+  if (data_.attributes.data() == list && data_.attributes.size() == count) {
+    record_->distinct_keys = count;
+  }
 }
 
 }  // namespace kiq::otel::sdk

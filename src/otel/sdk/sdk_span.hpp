@@ -31,6 +31,9 @@ namespace kiq::otel::sdk {
 // A span's SpanData with its pool link. Owned by one SdkSpan at a time (or by a pool).
 struct SpanRecord {
   SpanData data;
+  // How many leading entries of data.attributes are known to have pairwise distinct keys (the
+  // list of the span that last used the record, when it came back unchanged).
+  std::size_t distinct_keys = 0;
   SpanRecord* pool_next = nullptr;  // ObjectPool link
 };
 using SpanRecordPool = internal::ObjectPool<SpanRecord, 64>;

@@ -223,6 +223,35 @@ TEST(TracingMiddleware, GarbageTraceparentIsIgnored) {
   EXPECT_FALSE(attr(*process, "schedule.drift_seconds"));
 }
 
+// A propagator of the user's own reads its key from the job hash too (the W3C keys are
+// answered from the middleware's one pass over the hash, any other key by lookup).
+class TenantPropagator final : public otel::TextMapPropagator {
+ public:
+  void inject(const otel::Context&, otel::TextMapCarrier&) const override {}
+  otel::Context extract(const otel::TextMapCarrier& carrier,
+                        const otel::Context& context) const override {
+    auto tenant = carrier.get("x-tenant");
+    auto parent = carrier.get("traceparent");
+    if (!tenant || !parent) return context;
+    return context.with_baggage(context.baggage().set("user", std::string(*tenant)));
+  }
+  std::vector<std::string> fields() const override { return {"x-tenant", "traceparent"}; }
+};
+
+TEST(TracingMiddleware, ACustomPropagatorReadsItsOwnKeysFromTheJobHash) {
+  Recorder rec;
+  auto registry = registry_with(rec);
+  TracingHarness t(registry, opts());
+  const otel::PropagatorPtr before = otel::global_propagator();
+  otel::set_global_propagator(std::make_shared<TenantPropagator>());
+  Json job = {{"class", "NoopJob"}, {"args", Json::array()}, {"queue", "default"},
+              {"jid", "b4a577edbccf1d805744efa9"}, {"traceparent", kRubyTraceparent},
+              {"x-tenant", "bob"}};
+  t.jobs().perform(job);
+  otel::set_global_propagator(before);
+  EXPECT_EQ(rec.baggage_user, "bob");
+}
+
 TEST(TracingMiddleware, PollerRepushKeepsTheOriginalTraceparentAndMakesNoSpan) {
   Recorder rec;
   auto registry = registry_with(rec);

@@ -263,6 +263,58 @@ TEST(Span, StartOptionsAreReadNotConsumed) {
   }
 }
 
+// Copies each ended span and leaves the original in place, as the batch processor does with
+// a serializing exporter: the span's record then keeps its attribute list for the next span.
+class CopyingProcessor final : public sdk::SpanProcessor {
+ public:
+  void on_end(sdk::SpanData&& span) override { spans.push_back(span); }
+  bool force_flush(std::chrono::milliseconds) override { return true; }
+  bool shutdown(std::chrono::milliseconds) override { return true; }
+  std::vector<sdk::SpanData> spans;
+};
+
+// A record reused with the keys of the previous span in the same places takes the values
+// without a duplicate search; duplicates among the start options must still collapse into one
+// entry (the last value), also after a span that was dropped without end() left its record
+// with a stale entry repeating a key.
+TEST(Span, ReusedRecordsKeepAttributeKeysUnique) {
+  auto copies = std::make_shared<CopyingProcessor>();
+  sdk::TracerProviderOptions provider_options;
+  provider_options.processors.push_back(copies);
+  auto provider = std::make_shared<sdk::TracerProvider>(std::move(provider_options));
+  auto tracer = provider->get_tracer("kiq.test");
+  auto start = [&](Attributes attributes) {
+    StartSpanOptions options;
+    options.attributes = std::move(attributes);
+    return tracer->start_span("s", options);
+  };
+  auto keys_of = [](const sdk::SpanData& s) {
+    std::vector<std::string> keys;
+    for (const auto& a : s.attributes) keys.push_back(a.key);
+    return keys;
+  };
+  const auto i64 = [](std::int64_t v) { return AttributeValue(v); };
+  start({{"a", i64(1)}, {"b", i64(1)}, {"c", i64(1)}})->end();
+  start({{"a", i64(2)}, {"b", i64(2)}, {"c", i64(2)}})->end();  // same keys, same places
+  start({{"b", i64(7)}});  // never ended: the record holds [b, b (stale), c (stale)]
+  start({{"b", i64(3)}, {"b", i64(4)}})->end();                 // b repeated inside the prefix
+  start({{"b", i64(8)}, {"n", i64(8)}, {"b", i64(9)}})->end();  // b repeated after the prefix
+  start({{"c", i64(5)}, {"n", i64(5)}});  // never ended: [c, n]
+  start({{"c", i64(6)}, {"n", i64(6)}, {"o", i64(6)}})->end();
+  ASSERT_EQ(copies->spans.size(), 5u);
+  const auto& s = copies->spans;
+  EXPECT_EQ(keys_of(s[0]), (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_EQ(keys_of(s[1]), (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_EQ(*find_attr(s[1].attributes, "c"), i64(2));
+  EXPECT_EQ(keys_of(s[2]), (std::vector<std::string>{"b"}));
+  EXPECT_EQ(*find_attr(s[2].attributes, "b"), i64(4));
+  EXPECT_EQ(keys_of(s[3]), (std::vector<std::string>{"b", "n"}));
+  EXPECT_EQ(*find_attr(s[3].attributes, "b"), i64(9));
+  EXPECT_EQ(keys_of(s[4]), (std::vector<std::string>{"c", "n", "o"}));
+  EXPECT_EQ(*find_attr(s[4].attributes, "o"), i64(6));
+  for (const auto& span : s) EXPECT_EQ(span.dropped_attributes_count, 0u);
+}
+
 TEST(Span, SampledOutParentGivesNonRecordingChild) {
   TestSdk sdk;
   SpanContext not_sampled(TraceId::random(), SpanId::random(), TraceFlags(0), true);

@@ -81,6 +81,27 @@ TEST(OtlpWireEncoding, EveryAttributeEdge) {
   expect_same_encoding({span});
 }
 
+// Around the size where a KeyValue's length stops fitting one varint byte (the encoder writes
+// the shorter ones byte by byte), for every value type and in event and link attributes too.
+TEST(OtlpWireEncoding, KeyValuesAroundTheOneByteLength) {
+  std::vector<sdk::SpanData> batch;
+  for (std::size_t key = 50; key <= 70; ++key) {
+    for (std::size_t text = 50; text <= 70; text += 2) {
+      sdk::SpanData span = sample_span(static_cast<std::uint8_t>(batch.size() % 200 + 1));
+      span.attributes = {{std::string(key, 'k'), std::string(text, 't')},
+                         {std::string(key, 'u'), std::string(text / 2, 'v') + "\xc3\xa9"},
+                         {std::string(key + text - 4, 'i'), std::int64_t{-1}},
+                         {std::string(key + text, 'j'), std::int64_t{1} << 40},
+                         {std::string(key + text, 'd'), 2.5},
+                         {std::string(key + text, 'b'), true}};
+      span.events = {{"e", 1, span.attributes, 0}};
+      span.links = {{span.context, span.attributes, 0}};
+      batch.push_back(std::move(span));
+    }
+  }
+  expect_same_encoding(batch);
+}
+
 TEST(OtlpWireEncoding, NaNDouble) {
   sdk::SpanData span = sample_span(6);
   span.attributes = {{"nan", std::numeric_limits<double>::quiet_NaN()},
