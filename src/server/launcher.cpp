@@ -12,6 +12,7 @@ namespace kiq {
 
 using server::State;
 using server::log_line;
+using server::name_this_thread;
 
 class Server::Impl {
  public:
@@ -54,6 +55,7 @@ class Server::Impl {
     }
     for (int i = 0; i < s.options.concurrency; ++i) {
       workers.emplace_back([st = state, i] {
+        name_this_thread(fmt::format("kiq-worker-{}", i));
         server::run_processor(*st, *st->slots[static_cast<std::size_t>(i)]);
         {
           std::lock_guard wl(st->workers_mu);
@@ -62,9 +64,16 @@ class Server::Impl {
         st->workers_cv.notify_all();
       });
     }
-    fetcher = std::thread([st = state] { server::run_fetcher(*st); });
-    poller = std::thread([st = state] { server::run_scheduled_poller(*st); });
+    fetcher = std::thread([st = state] {
+      name_this_thread("kiq-fetcher");
+      server::run_fetcher(*st);
+    });
+    poller = std::thread([st = state] {
+      name_this_thread("kiq-poller");
+      server::run_scheduled_poller(*st);
+    });
     heartbeat = std::thread([this, st = state] {
+      name_this_thread("kiq-heartbeat");
       server::run_heartbeat(*st, [this](std::string_view sig) { on_signal(sig); });
     });
   }

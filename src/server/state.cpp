@@ -1,6 +1,7 @@
-// Server state, the fetched-job buffer and the Sidekiq log line helper.
+// Server state, the fetched-job buffer, thread names and the Sidekiq log line helper.
 #include "server/state.hpp"
 
+#include <pthread.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -11,6 +12,10 @@ JobBuffer::JobBuffer(std::size_t min_batch, std::size_t max_batch, std::size_t w
     : min_batch_(std::max<std::size_t>(min_batch, 1)),
       max_batch_(std::max(max_batch, std::max<std::size_t>(min_batch, 1))),
       workers_(std::max<std::size_t>(workers, 1)) {}
+
+void name_this_thread(const std::string& name) {
+  pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());  // fails only if too long
+}
 
 std::size_t JobBuffer::batch_size() const {
   const std::int64_t ns = job_ns_.load(std::memory_order_relaxed);

@@ -1,5 +1,7 @@
 #include "kiq/otel/sdk/batch_span_processor.hpp"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <cstring>
 #include <memory>
@@ -376,6 +378,7 @@ void BatchSpanProcessor::State::export_batch(Slots& batch) {
 }
 
 void BatchSpanProcessor::State::run() {
+  pthread_setname_np(pthread_self(), "kiq-span-export");  // as `top -H` and perf show it
   Slots batch;
   Chunks chunk_batch;
   if (!serializer) batch.spans.reserve(options.max_queue_size);

@@ -2,8 +2,11 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -141,6 +144,19 @@ TEST(Bsp, ForceFlushExportsEverythingReceived) {
   EXPECT_EQ(exporter->size(), 10u);
   EXPECT_GE(exporter->force_flushes_.load(), 1);
   EXPECT_EQ(bsp.exported_spans(), 10u);
+}
+
+TEST(Bsp, ExportThreadIsNamedForTopAndPerf) {
+  auto exporter = std::make_shared<ProbeExporter>();
+  BatchSpanProcessor bsp(exporter, {.schedule_delay = 1h});
+  ASSERT_TRUE(bsp.force_flush(30s));  // the thread has run (and named itself)
+  bool found = false;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    found = found || (std::getline(comm, name) && name == "kiq-span-export");
+  }
+  EXPECT_TRUE(found);
 }
 
 TEST(Bsp, ExportsWhenBatchSizeReached) {

@@ -2,8 +2,13 @@
 // order, quiet/stop with requeue, heartbeat content, signals, middleware.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <filesystem>
+#include <fstream>
 #include <mutex>
+#include <string>
+#include <vector>
 
 #include "server/server_test_util.hpp"
 
@@ -40,6 +45,29 @@ TEST_F(ServerTest, RunsJobsAndCountsThem) {
   server.stop();
   EXPECT_EQ(store->stats(epoch_now()).processed, 50);  // flushed by the final beat
   EXPECT_TRUE(store->processes().empty());              // removed on stop
+}
+
+// The names of this process's threads (/proc/self/task/*/comm), sorted.
+std::vector<std::string> thread_names() {
+  std::vector<std::string> names;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    if (std::getline(comm, name)) names.push_back(name);
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+TEST_F(ServerTest, ThreadsAreNamedForTopAndPerf) {
+  Server server(fast_options(3), registry, store);
+  server.start();
+  const std::vector<std::string> names = thread_names();
+  server.stop();
+  for (const char* expected : {"kiq-worker-0", "kiq-worker-1", "kiq-worker-2", "kiq-fetcher",
+                               "kiq-poller", "kiq-heartbeat"}) {
+    EXPECT_EQ(std::count(names.begin(), names.end(), expected), 1) << expected;
+  }
 }
 
 TEST_F(ServerTest, JobContextDescribesTheJob) {
