@@ -229,6 +229,7 @@ struct BatchSpanProcessor::State {
 
   std::atomic<bool> shut_down{false};
   std::atomic<std::uint64_t> dropped{0};
+  std::atomic<bool> warned_full{false};
   std::atomic<std::uint64_t> exported{0};
 
   void run();
@@ -244,8 +245,10 @@ struct BatchSpanProcessor::State {
   std::size_t chunk_capacity(std::size_t span_bytes) const {
     return span_bytes * options.max_export_batch_size * 5 / 4 + 4096;
   }
-  void count_drop() {
-    if (dropped.fetch_add(1, std::memory_order_relaxed) == 0) {
+  // A span dropped because the queue is full (the first one is logged).
+  void count_full_drop() {
+    dropped.fetch_add(1, std::memory_order_relaxed);
+    if (!warned_full.load(std::memory_order_relaxed) && !warned_full.exchange(true)) {
       internal::warn("BatchSpanProcessor queue full (max_queue_size={}): dropping spans "
                      "(reported once per processor; see dropped_spans())",
                      options.max_queue_size);
@@ -339,14 +342,18 @@ void BatchSpanProcessor::State::enqueue_serialized(const SpanData& span,
   try {
     bytes = serializer->serialize(span, scratch ? *scratch : temporary);
   } catch (const std::exception& e) {  // e.g. bad_alloc: on_end must not throw
-    internal::warn_once("bsp-serialize-threw", "span serializer failed: {}", e.what());
+    dropped.fetch_add(1, std::memory_order_relaxed);
+    internal::warn_once("bsp-serialize-threw", "span serializer failed, span dropped: {}",
+                        e.what());
     return;
   }
   std::size_t queued = 0;
+  bool full = false;
   bool added = false;
   {
     std::lock_guard lock(queue_lock);
-    if (chunks.spans < options.max_queue_size) {
+    full = chunks.spans >= options.max_queue_size;
+    if (!full) {
       try {
         Chunk& c = chunks.open(origin, bytes.size(), options.max_export_batch_size,
                                chunk_capacity(bytes.size()), spare);
@@ -355,12 +362,18 @@ void BatchSpanProcessor::State::enqueue_serialized(const SpanData& span,
         queued = ++chunks.spans;
         added = true;
       } catch (const std::bad_alloc&) {
-        // Dropped (counted below). open() allocates before it adds a chunk: nothing is left.
+        // Dropped below. open() allocates before it adds a chunk: nothing is left.
       }
     }
   }
+  if (full) {
+    count_full_drop();
+    return;
+  }
   if (!added) {
-    count_drop();
+    dropped.fetch_add(1, std::memory_order_relaxed);
+    internal::warn_once("bsp-buffer-alloc", "BatchSpanProcessor: no memory for a span buffer, "
+                                            "span dropped (see dropped_spans())");
     return;
   }
   signal_if_batch(queued);
@@ -504,7 +517,7 @@ void BatchSpanProcessor::on_end_from(SpanData&& span, const SpanOrigin& origin) 
       added = true;
     }
   }
-  if (!added) s.count_drop();
+  if (!added) s.count_full_drop();
   s.signal_if_batch(queued);
 }
 

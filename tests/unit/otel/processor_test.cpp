@@ -6,6 +6,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -525,7 +526,9 @@ class SerializingProbe final : public SpanExporter {
   };
   class NameSerializer final : public SpanSerializer {
    public:
+    // Fails for spans named "unserializable" (as a serializer out of memory would).
     std::string_view serialize(const SpanData& span, std::string& scratch) const override {
+      if (span.name == "unserializable") throw std::runtime_error("cannot serialize");
       scratch.assign(span.name).push_back('\n');
       return scratch;
     }
@@ -660,6 +663,20 @@ TEST(BspSerialized, DropsWhenTheQueueIsFullAndSkipsUnsampled) {
   EXPECT_TRUE(bsp.shutdown(30s));
   EXPECT_EQ(exporter->spans(), 5u);
   EXPECT_EQ(bsp.dropped_spans(), 2u);
+}
+
+TEST(BspSerialized, ASpanThatCannotBeSerializedIsCountedAsDropped) {
+  auto exporter = std::make_shared<SerializingProbe>();
+  BatchSpanProcessor bsp(exporter, {.schedule_delay = 1h});
+  bsp.on_end(sampled_span("before"));
+  EXPECT_NO_THROW(bsp.on_end(sampled_span("unserializable")));
+  bsp.on_end(sampled_span("after"));
+  EXPECT_TRUE(bsp.force_flush(30s));
+  std::vector<std::string> order;
+  for (const auto& p : exporter->parts()) order.insert(order.end(), p.names.begin(), p.names.end());
+  EXPECT_EQ(order, (std::vector<std::string>{"before", "after"}));
+  EXPECT_EQ(bsp.dropped_spans(), 1u);
+  EXPECT_EQ(bsp.exported_spans(), 2u);
 }
 
 // Full batches of one scope keep waking the processor; a few spans of another scope must still

@@ -57,7 +57,9 @@ class BatchSpanProcessor final : public SpanProcessor {
   bool force_flush(std::chrono::milliseconds timeout = std::chrono::seconds(30)) override;
   bool shutdown(std::chrono::milliseconds timeout = std::chrono::seconds(30)) override;
 
-  std::uint64_t dropped_spans() const;   // queue-full drops since construction
+  // Spans lost since construction: dropped because the queue was full, or (serializing
+  // exporters) because the span could not be serialized or buffered (e.g. out of memory).
+  std::uint64_t dropped_spans() const;
   std::uint64_t exported_spans() const;  // spans handed to successful exports
   const BatchSpanProcessorOptions& options() const;
 
