@@ -4,6 +4,8 @@
 // `kiq server` never tries to reach a collector.
 #pragma once
 
+#include <chrono>
+
 #include "kiq/otel/sdk/configure.hpp"
 #include "kiq/server.hpp"
 
@@ -23,9 +25,17 @@ otel::sdk::TracingGuard setup_server_tracing(ServerOptions& options);
 // configures the SDK as above (exporters, sampler, resource, propagators; service.name "kiq"
 // by default) and returns the client chain with the tracing middleware (a PRODUCER span per
 // job, its context injected into the job hash). When not requested (or OTEL_SDK_DISABLED), the
-// chain is empty, so push_bulk keeps its middleware-free fast path. The guard flushes the spans
-// and shuts the SDK down on destruction: keep it alive until the pushes are done.
+// chain is empty, so push_bulk keeps its middleware-free fast path. Destruction flushes the
+// spans and shuts the SDK down, giving them kExitGrace: a command must not hang on a collector
+// that is down (what has not gone out by then is dropped, with a warning). Keep it alive until
+// the pushes are done.
 struct ClientTracing {
+  static constexpr std::chrono::seconds kExitGrace{2};
+  ClientTracing() = default;
+  ClientTracing(ClientTracing&&) = default;
+  ClientTracing& operator=(ClientTracing&&) = delete;
+  ~ClientTracing() { guard.shutdown(kExitGrace); }
+
   otel::sdk::TracingGuard guard;
   ClientChain chain;
   // Jobs to push between two guard.force_flush() calls so a burst (`--count 100000`) never

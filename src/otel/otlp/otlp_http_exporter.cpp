@@ -304,7 +304,11 @@ class OtlpHttpExporter::Impl {
         return fail(spans, fmt::format("{} (next retry in {} ms would exceed the {} ms timeout)",
                                        last_error, delay.count(), options_.timeout.count()));
       }
-      if (!wait(delay)) return fail(spans, "shut down while waiting to retry");
+      if (!wait(delay)) {
+        // Said even at shutdown (fail() is quiet then): these spans are lost, and why matters.
+        log_warn("shut down while waiting to retry: {} spans dropped ({})", spans, last_error);
+        return fail(spans, fmt::format("shut down while waiting to retry ({})", last_error));
+      }
       std::lock_guard lock(stats_mutex_);
       ++stats_.retries;
     }

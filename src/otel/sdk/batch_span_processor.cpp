@@ -531,6 +531,11 @@ bool BatchSpanProcessor::force_flush(std::chrono::milliseconds timeout) {
                              [&] { return s.flush_done >= ticket || s.worker_exited; });
 }
 
+namespace {
+// How long a timed-out shutdown waits for an export to give up once its exporter is shut down.
+constexpr std::chrono::milliseconds kAbortGrace{1000};
+}  // namespace
+
 bool BatchSpanProcessor::shutdown(std::chrono::milliseconds timeout) {
   State& s = *state_;
   if (s.shut_down.exchange(true)) return true;
@@ -544,14 +549,26 @@ bool BatchSpanProcessor::shutdown(std::chrono::milliseconds timeout) {
   }
   if (exited) {
     if (worker_.joinable()) worker_.join();
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    return !s.exporter || s.exporter->shutdown(std::max(left, std::chrono::milliseconds(0)));
+  }
+  // Out of time, the worker is still exporting (say, retrying a collector that is down): shut
+  // the exporter down, which makes it give up (its contract: exports fail after shutdown), and
+  // let the worker finish. Only an exporter that ignores that is left running in the background.
+  if (s.exporter) s.exporter->shutdown(kAbortGrace);
+  {
+    std::unique_lock lock(s.mu);
+    exited = s.progress.wait_for(lock, kAbortGrace, [&] { return s.worker_exited; });
+  }
+  if (exited) {
+    if (worker_.joinable()) worker_.join();
+    internal::warn("BatchSpanProcessor shutdown timed out; the export in flight was abandoned");
   } else {
     internal::warn("BatchSpanProcessor shutdown timed out; exporting continues in background");
     if (worker_.joinable()) worker_.detach();
   }
-  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-      deadline - std::chrono::steady_clock::now());
-  bool exporter_ok = !s.exporter || s.exporter->shutdown(std::max(left, std::chrono::milliseconds(0)));
-  return exited && exporter_ok;
+  return false;
 }
 
 std::uint64_t BatchSpanProcessor::dropped_spans() const { return state_->dropped.load(); }

@@ -5,10 +5,12 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <future>
 #include <map>
 #include <optional>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "integration/cli/kiq_process.hpp"
@@ -101,7 +103,7 @@ class CliEnqueueTracing : public ::testing::Test {
                              "OTEL_SERVICE_NAME", "OTEL_RESOURCE_ATTRIBUTES",
                              "OTEL_TRACES_SAMPLER", "OTEL_PROPAGATORS",
                              "OTEL_SEMCONV_STABILITY_OPT_IN", "OTEL_BSP_MAX_QUEUE_SIZE",
-                             "OTEL_BSP_MAX_EXPORT_BATCH_SIZE"}) {
+                             "OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "OTEL_EXPORTER_OTLP_TIMEOUT"}) {
       env_.unset(name);
     }
   }
@@ -190,6 +192,30 @@ TEST_F(CliEnqueueTracing, BurstLargerThanTheQueueLosesNoSpan) {
   }
   EXPECT_EQ(jids.size(), 1500u);
   EXPECT_EQ(redis_->command({"LLEN", "queue:burst"}), "1500");
+}
+
+// A collector that keeps asking to retry much later (as one that is down keeps the exporter
+// retrying): the command still ends, its job pushed, once its spans have had their grace
+// (ClientTracing::kExitGrace, 2 s) instead of the SDK's default shutdown timeout (30 s).
+TEST_F(CliEnqueueTracing, ACollectorThatIsNotTakingSpansDoesNotHoldTheCommand) {
+  testing::OtlpReceiver receiver;
+  receiver.script({{503, "", "text/plain", {{"Retry-After", "600"}}}});
+  env_.set("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:" + std::to_string(receiver.port()));
+  env_.set("OTEL_EXPORTER_OTLP_TIMEOUT", "3600000");  // the exporter alone would wait 10 minutes
+  std::promise<testing::CliResult> result;
+  std::future<testing::CliResult> done = result.get_future();
+  // Detached, with its own copies: a command that does hang must not outlive what it uses.
+  std::thread([args = std::vector<std::string>{"enqueue", "NoopJob", "[]", "--queue", "stuck",
+                                               "--redis", redis_->url()},
+               promise = std::move(result)]() mutable { promise.set_value(run_cli(args)); })
+      .detach();
+  // Not a speed check: 20 s tells the 2 s grace from the 30 s default with a wide margin.
+  ASSERT_EQ(done.wait_for(std::chrono::seconds(20)), std::future_status::ready);
+  testing::CliResult r = done.get();
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(lines(r.out).size(), 1u);
+  EXPECT_EQ(redis_->command({"LLEN", "queue:stuck"}), "1");
+  EXPECT_EQ(receiver.request_count(), 1u);  // tried once, then the retry was abandoned
 }
 
 TEST_F(CliEnqueueTracing, NothingWithoutTracingConfigured) {

@@ -160,6 +160,49 @@ TEST(Bsp, ExportThreadIsNamedForTopAndPerf) {
   EXPECT_TRUE(found);
 }
 
+// An export that waits until its exporter is shut down, as the OTLP exporter's retry wait for
+// a collector that is down does.
+class WaitsForShutdownExporter final : public SpanExporter {
+ public:
+  ExportResult export_spans(std::span<const SpanData>) override {
+    std::unique_lock lock(mu_);
+    entered_ = true;
+    changed_.notify_all();
+    changed_.wait(lock, [&] { return shut_down_; });
+    returned_ = true;
+    return ExportResult::kFailure;
+  }
+  bool shutdown(std::chrono::milliseconds) override {
+    std::lock_guard lock(mu_);
+    shut_down_ = true;
+    changed_.notify_all();
+    return true;
+  }
+  bool wait_entered() {
+    std::unique_lock lock(mu_);
+    return changed_.wait_for(lock, 30s, [&] { return entered_; });
+  }
+  bool returned() {
+    std::lock_guard lock(mu_);
+    return returned_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable changed_;
+  bool entered_ = false, shut_down_ = false, returned_ = false;  // guarded by mu_
+};
+
+TEST(Bsp, ShutdownPastItsTimeoutAbandonsTheExportInFlightAndJoins) {
+  auto exporter = std::make_shared<WaitsForShutdownExporter>();
+  BatchSpanProcessor bsp(exporter, {.schedule_delay = 1h, .max_export_batch_size = 1});
+  bsp.on_end(sampled_span("s"));
+  ASSERT_TRUE(exporter->wait_entered());
+  EXPECT_FALSE(bsp.shutdown(10ms));  // timed out: the exporter is shut down, the export gives up
+  EXPECT_TRUE(exporter->returned());  // and the export thread was waited for, not left running
+  EXPECT_TRUE(bsp.shutdown(10ms));    // idempotent
+}
+
 TEST(Bsp, ExportsWhenBatchSizeReached) {
   auto exporter = std::make_shared<ProbeExporter>();
   BatchSpanProcessor bsp(exporter, {.schedule_delay = 1h, .max_export_batch_size = 5});

@@ -4,7 +4,9 @@
 // Contracts: the queue is bounded (max_queue_size); when full, the NEW span is dropped and
 // counted (dropped_spans()), on_end never blocks. Exports happen when schedule_delay has passed,
 // when max_export_batch_size spans are waiting, on force_flush (exports everything received
-// before the call) and on shutdown (flushes, then shuts the exporter down). Exports are never
+// before the call) and on shutdown (flushes, then shuts the exporter down; at the timeout the
+// exporter is shut down at once, abandoning the export in flight, e.g. one retrying a
+// collector that is down, and shutdown() returns false). Exports are never
 // concurrent. export_timeout is handed to the exporter's force_flush; export_spans() itself must
 // bound its own time (SpanExporter contract).
 //
