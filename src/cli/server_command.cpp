@@ -115,6 +115,7 @@ int run_server(Env& env, const ServerFlags& flags) {
   if (stop_early) server.request_stop();
   server.run();
   running = nullptr;
+  tracing.shutdown(kTracingExitGrace);  // not held by a collector that is down
   logger->info("kiq stopped: {} jobs processed, {} failed", server.stats().processed,
                server.stats().failed);
   return kExitOk;

@@ -11,6 +11,11 @@
 
 namespace kiq::cli {
 
+// How long a command's spans get to go out when it ends (`kiq enqueue` at exit, `kiq server`
+// once its jobs are done): a collector that is down costs a warning, not a hang, and a server
+// stopped with the default -t 25 still exits within the usual 30 s before SIGKILL.
+inline constexpr std::chrono::seconds kTracingExitGrace{3};
+
 // True when OTEL_TRACES_EXPORTER, OTEL_EXPORTER_OTLP_ENDPOINT or
 // OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set (non-empty).
 bool tracing_requested_by_env();
@@ -18,7 +23,8 @@ bool tracing_requested_by_env();
 // Configures the SDK (configure(): exporters, sampler, resource, propagators from the
 // environment; service.name "kiq" unless the environment names one) when requested, adds the
 // job-attributes processor, and installs the tracing middleware into `options`. Call after the
-// signal mask is set: the batch processor starts a thread. The guard flushes on destruction.
+// signal mask is set: the batch processor starts a thread. The guard flushes on destruction;
+// shut it down with kTracingExitGrace once the server has stopped.
 otel::sdk::TracingGuard setup_server_tracing(ServerOptions& options);
 
 // Tracing for commands that push jobs (`kiq enqueue`): when requested by the environment,
@@ -26,15 +32,13 @@ otel::sdk::TracingGuard setup_server_tracing(ServerOptions& options);
 // by default) and returns the client chain with the tracing middleware (a PRODUCER span per
 // job, its context injected into the job hash). When not requested (or OTEL_SDK_DISABLED), the
 // chain is empty, so push_bulk keeps its middleware-free fast path. Destruction flushes the
-// spans and shuts the SDK down, giving them kExitGrace: a command must not hang on a collector
-// that is down (what has not gone out by then is dropped, with a warning). Keep it alive until
-// the pushes are done.
+// spans and shuts the SDK down within kTracingExitGrace (what has not gone out by then is
+// dropped, with a warning). Keep it alive until the pushes are done.
 struct ClientTracing {
-  static constexpr std::chrono::seconds kExitGrace{2};
   ClientTracing() = default;
   ClientTracing(ClientTracing&&) = default;
   ClientTracing& operator=(ClientTracing&&) = delete;
-  ~ClientTracing() { guard.shutdown(kExitGrace); }
+  ~ClientTracing() { guard.shutdown(kTracingExitGrace); }
 
   otel::sdk::TracingGuard guard;
   ClientChain chain;

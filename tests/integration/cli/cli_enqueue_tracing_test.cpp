@@ -1,8 +1,10 @@
 // `kiq enqueue` with tracing configured by the OTEL_* environment: one PRODUCER span per pushed
 // job, exported over OTLP/HTTP (to a receiver owned by the test) before the command returns,
 // and each job hash carrying its span's traceparent. Without the environment: no spans, no
-// traceparent (push_bulk's fast path).
+// traceparent (push_bulk's fast path). A collector that is not taking spans holds neither
+// `kiq enqueue` nor a stopping `kiq server` beyond their grace.
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <cstdlib>
 #include <future>
@@ -17,6 +19,7 @@
 #include "kiq/kiq.hpp"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 #include "support/redis_server.hpp"
+#include "support/temp_dir.hpp"
 #include "unit/otlp/otlp_receiver.hpp"
 
 namespace kiq {
@@ -103,7 +106,8 @@ class CliEnqueueTracing : public ::testing::Test {
                              "OTEL_SERVICE_NAME", "OTEL_RESOURCE_ATTRIBUTES",
                              "OTEL_TRACES_SAMPLER", "OTEL_PROPAGATORS",
                              "OTEL_SEMCONV_STABILITY_OPT_IN", "OTEL_BSP_MAX_QUEUE_SIZE",
-                             "OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "OTEL_EXPORTER_OTLP_TIMEOUT"}) {
+                             "OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "OTEL_EXPORTER_OTLP_TIMEOUT",
+                             "OTEL_BSP_SCHEDULE_DELAY"}) {
       env_.unset(name);
     }
   }
@@ -196,7 +200,7 @@ TEST_F(CliEnqueueTracing, BurstLargerThanTheQueueLosesNoSpan) {
 
 // A collector that keeps asking to retry much later (as one that is down keeps the exporter
 // retrying): the command still ends, its job pushed, once its spans have had their grace
-// (ClientTracing::kExitGrace, 2 s) instead of the SDK's default shutdown timeout (30 s).
+// (kTracingExitGrace, 3 s) instead of the SDK's default shutdown timeout (30 s).
 TEST_F(CliEnqueueTracing, ACollectorThatIsNotTakingSpansDoesNotHoldTheCommand) {
   testing::OtlpReceiver receiver;
   receiver.script({{503, "", "text/plain", {{"Retry-After", "600"}}}});
@@ -209,13 +213,40 @@ TEST_F(CliEnqueueTracing, ACollectorThatIsNotTakingSpansDoesNotHoldTheCommand) {
                                                "--redis", redis_->url()},
                promise = std::move(result)]() mutable { promise.set_value(run_cli(args)); })
       .detach();
-  // Not a speed check: 20 s tells the 2 s grace from the 30 s default with a wide margin.
+  // Not a speed check: 20 s tells the 3 s grace from the 30 s default with a wide margin.
   ASSERT_EQ(done.wait_for(std::chrono::seconds(20)), std::future_status::ready);
   testing::CliResult r = done.get();
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(lines(r.out).size(), 1u);
   EXPECT_EQ(redis_->command({"LLEN", "queue:stuck"}), "1");
   EXPECT_EQ(receiver.request_count(), 1u);  // tried once, then the retry was abandoned
+}
+
+// The same for `kiq server`: stopped while its export waits to retry, it still exits (within
+// -t plus the grace, as Sidekiq's stop fits the usual 30 s before SIGKILL).
+TEST_F(CliEnqueueTracing, AServerStopsWhileItsCollectorIsNotTakingSpans) {
+  testing::OtlpReceiver receiver;
+  receiver.script(std::vector<testing::ScriptedResponse>(
+      20, testing::ScriptedResponse{503, "", "text/plain", {{"Retry-After", "600"}}}));
+  testing::TempDir dir("kiq-traced-server");
+  const std::string log = dir.file("server.log");
+  std::optional<testing::ChildProcess> server;
+  {
+    ScopedEnv traced;
+    traced.set("OTEL_EXPORTER_OTLP_ENDPOINT",
+               "http://127.0.0.1:" + std::to_string(receiver.port()));
+    traced.set("OTEL_EXPORTER_OTLP_TIMEOUT", "3600000");
+    traced.set("OTEL_BSP_SCHEDULE_DELAY", "50");
+    server.emplace(testing::start_kiq_server(redis_->url(), {"-c", "2", "-t", "1"}, log));
+  }
+  ASSERT_EQ(kiq({"enqueue", "MarkJob", R"(["marks", 1])"}).code, 0);  // untraced push
+  ASSERT_TRUE(testing::wait_until([&] { return redis_->command({"SCARD", "marks"}) == "1"; }));
+  ASSERT_TRUE(testing::wait_until([&] { return receiver.request_count() >= 1; }));  // retrying
+  server->signal(SIGTERM);
+  // Not a speed check: 20 s tells -t 1 plus the 3 s grace from the 30 s default.
+  auto status = server->wait_for(std::chrono::seconds(20));
+  ASSERT_TRUE(status.has_value()) << "kiq server did not exit:\n" << testing::read_file(log);
+  EXPECT_TRUE(status->success()) << status->describe();
 }
 
 TEST_F(CliEnqueueTracing, NothingWithoutTracingConfigured) {
