@@ -14,7 +14,7 @@ JobBuffer::JobBuffer(std::size_t min_batch, std::size_t max_batch, std::size_t w
       workers_(std::max<std::size_t>(workers, 1)) {}
 
 void name_this_thread(const std::string& name) {
-  pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());  // fails only if too long
+  pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());  // longer names are refused
 }
 
 std::size_t JobBuffer::batch_size() const {

@@ -30,13 +30,6 @@ TracingOptions opts(PropagationStyle style = PropagationStyle::kLink,
   return o;
 }
 
-std::vector<SpanData> of_kind(const std::vector<SpanData>& spans, SpanKind kind) {
-  std::vector<SpanData> out;
-  for (const auto& s : spans)
-    if (s.kind == kind) out.push_back(s);
-  return out;
-}
-
 struct Recorder {
   Json last_job;
   std::string baggage_user;

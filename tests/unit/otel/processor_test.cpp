@@ -372,7 +372,9 @@ TEST(Bsp, ReusedSpanDataCarriesNothingOver) {
         break;
       }
     }
-    if (i % 3 == 2) ASSERT_TRUE(provider.force_flush(30s));
+    if (i % 3 == 2) {
+      ASSERT_TRUE(provider.force_flush(30s));
+    }
   }
   ASSERT_TRUE(provider.force_flush(30s));
   const auto spans = exporter->finished_spans();
@@ -413,7 +415,9 @@ TEST(Bsp, ReusedSpanDataCarriesNothingOver) {
       EXPECT_EQ(s.status_code, StatusCode::kUnset);
       EXPECT_TRUE(s.status_description.empty());
     }
-    if (s.name != "child") EXPECT_FALSE(s.has_parent());
+    if (s.name != "child") {
+      EXPECT_FALSE(s.has_parent());
+    }
     EXPECT_EQ(s.dropped_attributes_count, 0u);
     ASSERT_TRUE(s.resource);
     ASSERT_TRUE(s.scope);
@@ -528,7 +532,9 @@ TEST(BatchSpanProcessor, ReusedRecordsCarryNothingOver) {
     }
     if (i % 5 == 0) span->set_status(StatusCode::kError, "failed");
     span->end();
-    if (i % 16 == 15) ASSERT_TRUE(bsp->force_flush(std::chrono::seconds(10)));
+    if (i % 16 == 15) {
+      ASSERT_TRUE(bsp->force_flush(std::chrono::seconds(10)));
+    }
   }
   ASSERT_TRUE(bsp->force_flush(std::chrono::seconds(10)));
   auto spans = exporter->finished_spans();
@@ -544,7 +550,9 @@ TEST(BatchSpanProcessor, ReusedRecordsCarryNothingOver) {
       EXPECT_EQ(s.events[1].attributes.size(), 1u);
     }
     ASSERT_EQ(s.links.size(), i % 3 == 0 ? 1u : 0u) << i;
-    if (!s.links.empty()) EXPECT_EQ(*find_attr(s.links[0].attributes, "l"), AttributeValue(i));
+    if (!s.links.empty()) {
+      EXPECT_EQ(*find_attr(s.links[0].attributes, "l"), AttributeValue(i));
+    }
     EXPECT_EQ(s.status_code, i % 5 == 0 ? StatusCode::kError : StatusCode::kUnset) << i;
     EXPECT_EQ(s.status_description, i % 5 == 0 ? "failed" : "") << i;
   }
