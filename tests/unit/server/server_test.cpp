@@ -60,14 +60,20 @@ std::vector<std::string> thread_names() {
 }
 
 TEST_F(ServerTest, ThreadsAreNamedForTopAndPerf) {
+  const std::vector<std::string> expected = {"kiq-fetcher",  "kiq-heartbeat", "kiq-poller",
+                                             "kiq-worker-0", "kiq-worker-1",  "kiq-worker-2"};
+  auto all_named = [&] {
+    const std::vector<std::string> names = thread_names();
+    return std::all_of(expected.begin(), expected.end(), [&](const std::string& name) {
+      return std::count(names.begin(), names.end(), name) == 1;
+    });
+  };
+  ASSERT_FALSE(all_named());  // no server yet
   Server server(fast_options(3), registry, store);
   server.start();
-  const std::vector<std::string> names = thread_names();
+  // Each thread names itself as it starts: wait for all of them.
+  EXPECT_TRUE(eventually(all_named)) << ::testing::PrintToString(thread_names());
   server.stop();
-  for (const char* expected : {"kiq-worker-0", "kiq-worker-1", "kiq-worker-2", "kiq-fetcher",
-                               "kiq-poller", "kiq-heartbeat"}) {
-    EXPECT_EQ(std::count(names.begin(), names.end(), expected), 1) << expected;
-  }
 }
 
 TEST_F(ServerTest, JobContextDescribesTheJob) {
