@@ -162,111 +162,39 @@ void general_attribute(ProtoWriter& w, int field, const Attribute& attribute) {
 
 constexpr std::uint32_t kDelimited = ProtoWriter::kLengthDelimited;
 
-// The bytes of a tag with a one-byte varint (field numbers below 16).
-constexpr char tag_byte(int field, std::uint32_t wire_type) {
-  return static_cast<char>((static_cast<std::uint32_t>(field) << 3) | wire_type);
-}
-
-// attribute_field() for a KeyValue whose every length fits one varint byte (a key and a text
-// under ~60 bytes each: nearly every attribute), in field `field` < 16: the bytes are stored
-// directly, no size arithmetic. False (nothing written) when it does not apply.
-bool short_attribute(ProtoWriter& w, int field, const std::string& key,
-                     const AttributeValue& value) {
-  constexpr std::size_t kOneByte = 128;
-  const std::size_t index = value.index();
-  const std::string* text = index == 3 ? std::get_if<3>(&value) : nullptr;
-  std::uint64_t number = 0;
-  std::size_t member = 0;  // AnyValue body: its one oneof member, tag included
-  switch (index) {
-    case 0:
-      number = *std::get_if<0>(&value) ? 1 : 0;
-      member = 2;
-      break;
-    case 1:
-      number = static_cast<std::uint64_t>(*std::get_if<1>(&value));
-      member = 1 + ProtoWriter::varint_size(number);
-      break;
-    case 2:
-      number = ProtoWriter::double_bits(*std::get_if<2>(&value));
-      member = 9;
-      break;
-    case 3:
-      member = 2 + text->size();
-      break;
-    default:
-      return false;
-  }
-  const std::size_t kv_body = 2 + key.size() + 2 + member;
-  if (field >= 16 || key.empty() || kv_body >= kOneByte || !ascii(key) ||
-      (text && !utf8_ok(*text))) {
-    return false;
-  }
-  w.room(2 + kv_body);
-  char* p = w.cursor();
-  *p++ = tag_byte(field, ProtoWriter::kLengthDelimited);
-  *p++ = static_cast<char>(kv_body);
-  *p++ = tag_byte(KeyValue::kKeyFieldNumber, ProtoWriter::kLengthDelimited);
-  *p++ = static_cast<char>(key.size());
-  std::memcpy(p, key.data(), key.size());
-  p += key.size();
-  *p++ = tag_byte(KeyValue::kValueFieldNumber, ProtoWriter::kLengthDelimited);
-  *p++ = static_cast<char>(member);
-  switch (index) {
-    case 0:
-      *p++ = tag_byte(AnyValue::kBoolValueFieldNumber, ProtoWriter::kVarint);
-      *p++ = static_cast<char>(number);
-      break;
-    case 1:
-      *p++ = tag_byte(AnyValue::kIntValueFieldNumber, ProtoWriter::kVarint);
-      while (number >= 0x80) {
-        *p++ = static_cast<char>((number & 0x7F) | 0x80);
-        number >>= 7;
-      }
-      *p++ = static_cast<char>(number);
-      break;
-    case 2:
-      *p++ = tag_byte(AnyValue::kDoubleValueFieldNumber, ProtoWriter::kFixed64);
-      for (int i = 0; i < 8; ++i) *p++ = static_cast<char>((number >> (8 * i)) & 0xFF);
-      break;
-    default:
-      *p++ = tag_byte(AnyValue::kStringValueFieldNumber, ProtoWriter::kLengthDelimited);
-      *p++ = static_cast<char>(text->size());
-      if (!text->empty()) std::memcpy(p, text->data(), text->size());
-      p += text->size();
-      break;
-  }
-  w.advance_to(p);
-  return true;
-}
-
 // One KeyValue (field `field`). Scalar values with valid text - nearly every attribute - have
-// their sizes computed up front and are written in one go, without back-patching.
+// their sizes computed up front and are written in one go through the cursor, without
+// back-patching.
 void attribute_field(ProtoWriter& w, int field, const Attribute& attribute) {
   using PW = ProtoWriter;
   const std::string& key = attribute.key;
   const AttributeValue& value = attribute.value;
-  if (short_attribute(w, field, key, value)) return;
   const std::string* text = std::get_if<std::string>(&value);
   if (value.index() > 3 || !utf8_ok(key) || (text != nullptr && !utf8_ok(*text))) {
     general_attribute(w, field, attribute);
     return;
   }
-  std::size_t member = 0;  // AnyValue body: its one oneof member
+  std::uint32_t member_tag = 0;  // AnyValue's one oneof member: its tag, payload and size
   std::uint64_t number = 0;
+  std::size_t member = 0;
   switch (value.index()) {
     case 0:
-      number = std::get<bool>(value) ? 1 : 0;
-      member = PW::tag_size(AnyValue::kBoolValueFieldNumber) + 1;
+      member_tag = (AnyValue::kBoolValueFieldNumber << 3) | PW::kVarint;
+      number = *std::get_if<0>(&value) ? 1 : 0;
+      member = 2;
       break;
     case 1:
-      number = static_cast<std::uint64_t>(std::get<std::int64_t>(value));
-      member = PW::tag_size(AnyValue::kIntValueFieldNumber) + PW::varint_size(number);
+      member_tag = (AnyValue::kIntValueFieldNumber << 3) | PW::kVarint;
+      number = static_cast<std::uint64_t>(*std::get_if<1>(&value));
+      member = 1 + PW::varint_size(number);
       break;
     case 2:
-      number = PW::double_bits(std::get<double>(value));
-      member = PW::tag_size(AnyValue::kDoubleValueFieldNumber) + 8;
+      member_tag = (AnyValue::kDoubleValueFieldNumber << 3) | PW::kFixed64;
+      number = PW::double_bits(*std::get_if<2>(&value));
+      member = 9;
       break;
     default:
+      member_tag = (AnyValue::kStringValueFieldNumber << 3) | kDelimited;
       member = PW::delimited_size(AnyValue::kStringValueFieldNumber, text->size());
       break;
   }
@@ -274,34 +202,28 @@ void attribute_field(ProtoWriter& w, int field, const Attribute& attribute) {
       key.empty() ? 0 : PW::delimited_size(KeyValue::kKeyFieldNumber, key.size());
   const std::size_t kv_body = key_size + PW::delimited_size(KeyValue::kValueFieldNumber, member);
   w.room(PW::delimited_size(field, kv_body));
-  w.raw_tag(field, kDelimited);
-  w.raw_varint(kv_body);
+  char* p = w.cursor();
+  p = PW::put_varint(p, (static_cast<std::uint64_t>(field) << 3) | kDelimited);
+  p = PW::put_varint(p, kv_body);
   if (!key.empty()) {
-    w.raw_tag(KeyValue::kKeyFieldNumber, kDelimited);
-    w.raw_varint(key.size());
-    w.raw_bytes(key);
+    *p++ = (KeyValue::kKeyFieldNumber << 3) | kDelimited;
+    p = PW::put_varint(p, key.size());
+    std::memcpy(p, key.data(), key.size());
+    p += key.size();
   }
-  w.raw_tag(KeyValue::kValueFieldNumber, kDelimited);
-  w.raw_varint(member);
-  switch (value.index()) {
-    case 0:
-      w.raw_tag(AnyValue::kBoolValueFieldNumber, PW::kVarint);
-      w.raw_varint(number);
-      break;
-    case 1:
-      w.raw_tag(AnyValue::kIntValueFieldNumber, PW::kVarint);
-      w.raw_varint(number);
-      break;
-    case 2:
-      w.raw_tag(AnyValue::kDoubleValueFieldNumber, PW::kFixed64);
-      w.raw_fixed(number, 8);
-      break;
-    default:
-      w.raw_tag(AnyValue::kStringValueFieldNumber, kDelimited);
-      w.raw_varint(text->size());
-      w.raw_bytes(*text);
-      break;
+  *p++ = (KeyValue::kValueFieldNumber << 3) | kDelimited;
+  p = PW::put_varint(p, member);
+  *p++ = static_cast<char>(member_tag);
+  if (value.index() == 2) {
+    for (int i = 0; i < 8; ++i) *p++ = static_cast<char>((number >> (8 * i)) & 0xFF);
+  } else if (text == nullptr) {
+    p = PW::put_varint(p, number);
+  } else {
+    p = PW::put_varint(p, text->size());
+    if (!text->empty()) std::memcpy(p, text->data(), text->size());
+    p += text->size();
   }
+  w.advance_to(p);
 }
 
 // Repeated KeyValue field `field` with every attribute.

@@ -139,10 +139,12 @@ class ProtoWriter {
     if (!bytes.empty()) std::memcpy(out_.data() + pos_, bytes.data(), bytes.size());
     pos_ += bytes.size();
   }
-  // For writers of a fixed layout: the cursor, written through directly, then where the
-  // writing ended (both unchecked, see room()).
+  // For writers of a fixed layout: the cursor, written through directly (put_varint), then
+  // where the writing ended (both unchecked, see room()). Writing through a local pointer lets
+  // the compiler keep it in a register (stores through char* may alias the writer's fields).
   char* cursor() { return out_.data() + pos_; }
   void advance_to(const char* end) { pos_ = static_cast<std::size_t>(end - out_.data()); }
+  static char* put_varint(char* p, std::uint64_t v) { return write_varint(p, v); }
   void raw_fixed(std::uint64_t v, std::size_t n) {
     char* p = out_.data() + pos_;
     for (std::size_t i = 0; i < n; ++i) p[i] = static_cast<char>((v >> (8 * i)) & 0xFF);
@@ -150,6 +152,7 @@ class ProtoWriter {
   }
 
   static std::size_t varint_size(std::uint64_t v) {
+    if (v < 0x80) return 1;  // nearly every tag and length
     // 1 + floor(log2(v | 1) / 7): one byte per started group of 7 bits.
     const int bits = 64 - __builtin_clzll(v | 1);
     return static_cast<std::size_t>((bits + 6) / 7);

@@ -81,8 +81,8 @@ TEST(OtlpWireEncoding, EveryAttributeEdge) {
   expect_same_encoding({span});
 }
 
-// Around the size where a KeyValue's length stops fitting one varint byte (the encoder writes
-// the shorter ones byte by byte), for every value type and in event and link attributes too.
+// Around the size where a KeyValue's length stops fitting one varint byte (varint_size takes
+// a shortcut below it), for every value type and in event and link attributes too.
 TEST(OtlpWireEncoding, KeyValuesAroundTheOneByteLength) {
   std::vector<sdk::SpanData> batch;
   for (std::size_t key = 50; key <= 70; ++key) {
