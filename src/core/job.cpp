@@ -5,6 +5,7 @@
 #include <random>
 #include <stdexcept>
 
+#include "core/json_int.hpp"
 #include "kiq/client.hpp"
 #include "kiq/retry.hpp"
 #include "kiq/store.hpp"
@@ -12,14 +13,14 @@
 namespace kiq {
 
 RetryOption RetryOption::from_json(const Json& value) {
-  if (value.is_number_integer()) return RetryOption(value.get<int>());
+  if (value.is_number_integer()) return RetryOption(saturated_int(value));
   if (value.is_null()) return RetryOption(false);
   if (value.is_boolean()) return RetryOption(value.get<bool>());
   return RetryOption(true);  // Ruby truthiness: any other value (even 5.0 or "x") means true
 }
 
 BacktraceOption BacktraceOption::from_json(const Json& value) {
-  if (value.is_number_integer()) return BacktraceOption(value.get<int>());
+  if (value.is_number_integer()) return BacktraceOption(saturated_int(value));
   if (value.is_null()) return BacktraceOption(false);
   if (value.is_boolean()) return BacktraceOption(value.get<bool>());
   return BacktraceOption(true);
@@ -70,8 +71,7 @@ std::string JobContext::job_class() const {
 
 std::optional<int> JobContext::retry_count() const {
   auto it = job_.find("retry_count");
-  if (it == job_.end() || !it->is_number_integer()) return std::nullopt;
-  return it->get<int>();
+  return retry_count_value(it == job_.end() ? nullptr : &*it);
 }
 
 std::optional<double> JobContext::created_at() const { return number_at(job_, "created_at"); }

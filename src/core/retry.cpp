@@ -1,7 +1,10 @@
 // RetryPolicy: Sidekiq's JobRetry (attempt_retry, delay_for, retries_exhausted, send_to_morgue).
 #include "kiq/retry.hpp"
 
+#include <climits>
 #include <random>
+
+#include "core/json_int.hpp"
 
 namespace kiq {
 
@@ -24,9 +27,12 @@ BacktraceOption effective_backtrace(const Json& job, const JobOptions* type_opti
   return type_options ? type_options->backtrace : BacktraceOption(false);
 }
 
+// Saturates rather than overflows: a count already at INT_MAX is past any max and exhausts.
 int next_retry_count(const Json& job) {
   auto it = job.find("retry_count");
-  return (it != job.end() && it->is_number_integer()) ? it->get<int>() + 1 : 0;
+  std::optional<int> count = retry_count_value(it == job.end() ? nullptr : &*it);
+  if (!count) return 0;
+  return *count == INT_MAX ? INT_MAX : *count + 1;
 }
 
 int rand10() {
@@ -53,7 +59,7 @@ double default_retry_delay(int count) {
   return c * c * c * c + 15;
 }
 
-double retry_jitter(int count, int rand10_value) { return double(rand10_value) * (count + 1); }
+double retry_jitter(int count, int rand10_value) { return double(rand10_value) * (double(count) + 1); }
 
 FailureOutcome RetryPolicy::outcome_if_failed(const Json& job, const JobOptions* type_options,
                                               const std::exception& error) const {

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "core/json_int.hpp"
 #include "otel/internal/text.hpp"
 
 namespace kiq::tracing {
@@ -102,8 +103,7 @@ JobFields JobFields::of(const Json& job) {
 }
 
 std::optional<int> JobFields::retries() const {
-  if (!retry_count || !retry_count->is_number_integer()) return std::nullopt;
-  return retry_count->get<int>();
+  return retry_count_value(retry_count);
 }
 
 std::optional<std::string_view> JobCarrier::get(std::string_view key) const {

@@ -128,6 +128,30 @@ TEST(RetryPolicyTest, DefaultMaximumIs25) {
   EXPECT_EQ(small.on_failure(job, "q", nullptr, err, kNow).outcome, FailureOutcome::kDead);
 }
 
+// A hash is untrusted: counts past int's range saturate (no overflow, no truncation to a small
+// or negative count), so a huge retry_count is exhausted and a huge retry allows retries.
+TEST(RetryPolicyTest, OutOfRangeIntegersSaturate) {
+  RetryPolicy policy;
+  std::runtime_error err("boom");
+  Json job = base_job(2147483647);
+  job["retry_count"] = 2147483647;  // the fuzzer's input: next count would overflow
+  auto d = policy.on_failure(job, "q", nullptr, err, kNow);
+  EXPECT_EQ(d.outcome, FailureOutcome::kDead);
+  EXPECT_EQ(d.job["retry_count"], 2147483647);
+
+  job["retry_count"] = 4294967296LL;  // truncates to 0 with get<int>
+  EXPECT_EQ(policy.outcome_if_failed(job, nullptr, err), FailureOutcome::kDead);
+  job["retry_count"] = std::uint64_t{18446744073709551615ULL};
+  EXPECT_EQ(policy.outcome_if_failed(job, nullptr, err), FailureOutcome::kDead);
+
+  Json many = base_job(4294967296LL);  // truncates to retry 0 (dead at once) with get<int>
+  many["retry_count"] = 30;
+  EXPECT_EQ(RetryOption::from_json(many["retry"]).count(), 2147483647);
+  EXPECT_EQ(policy.on_failure(many, "q", nullptr, err, kNow).outcome, FailureOutcome::kRetry);
+  EXPECT_EQ(RetryOption::from_json(Json(-4294967296LL)).count(), -2147483647 - 1);
+  EXPECT_EQ(BacktraceOption::from_json(Json(4294967297LL)).lines(), 2147483647);
+}
+
 TEST(RetryPolicyTest, RetryFalseIsDroppedWithoutCallback) {
   RetryPolicy policy;
   std::runtime_error err("boom");
