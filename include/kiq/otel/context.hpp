@@ -8,6 +8,9 @@
 // Thread-safety: Context is an immutable value type (copies share the span and baggage).
 // current_context()/Scope act on the calling thread only. A Scope must be destroyed on the
 // thread that created it, in reverse order of creation (it restores what it replaced).
+// After a thread's thread_locals are destroyed (at thread exit; for the main thread, at exit()
+// before static objects' destructors), current_context() on it is the empty Context and Scopes
+// change nothing, so a static object's destructor may still use spans and scopes.
 #pragma once
 
 #include <memory>

@@ -7,7 +7,9 @@
 // Thread-safety: providers are thread-safe; set_tracer_provider()/tracer_provider() may race
 // freely. A write takes a mutex and bumps a generation; a read is one atomic load plus a copy of
 // a thread-local shared_ptr (the mutex only when the generation moved), so the per-job read does
-// not contend. A replaced provider stays alive while any reader still holds it.
+// not contend. A replaced provider stays alive while any reader still holds it. Both may be
+// called from static objects' destructors (e.g. a test fixture restoring the previous provider
+// at exit): after the thread's copy is gone they read and write under the mutex.
 #pragma once
 
 #include <cstdint>

@@ -1,12 +1,20 @@
 #include "kiq/otel/context.hpp"
 
+#include "otel/internal/no_destructor.hpp"
+#include "otel/internal/thread_slot.hpp"
+
 namespace kiq::otel {
 namespace {
 
-// The calling thread's current context; changed only through Scope.
-Context& thread_current() {
-  thread_local Context current;
-  return current;
+// The calling thread's current context; changed only through Scope. Null once the thread's
+// thread_locals are being destroyed: code that runs after that on the thread (static
+// destructors at exit) sees the empty context and its Scopes change nothing.
+struct CurrentTag;
+Context* thread_current() noexcept { return internal::thread_slot<Context, CurrentTag>(); }
+
+const Context& empty_context() {
+  static internal::NoDestructor<const Context> kEmpty;
+  return *kEmpty;
 }
 
 }  // namespace
@@ -34,21 +42,32 @@ Context Context::with_untraced(bool untraced) const {
   return c;
 }
 
-const Context& current_context() { return thread_current(); }
+const Context& current_context() {
+  const Context* current = thread_current();
+  return current ? *current : empty_context();
+}
 
 SpanPtr current_span() {
-  const SpanPtr& s = thread_current().span();
+  const SpanPtr& s = current_context().span();
   return s ? s : invalid_span();
 }
 
-Scope::Scope(Context context) : previous_(std::move(thread_current())) {
-  thread_current() = std::move(context);
+Scope::Scope(Context context) {
+  if (Context* current = thread_current()) {
+    previous_ = std::move(*current);
+    *current = std::move(context);
+  }
 }
 
-Scope::Scope(SpanPtr span) : previous_(thread_current()) {
-  thread_current() = previous_.with_span(std::move(span));
+Scope::Scope(SpanPtr span) {
+  if (Context* current = thread_current()) {
+    previous_ = *current;
+    *current = previous_.with_span(std::move(span));
+  }
 }
 
-Scope::~Scope() { thread_current() = std::move(previous_); }
+Scope::~Scope() {
+  if (Context* current = thread_current()) *current = std::move(previous_);
+}
 
 }  // namespace kiq::otel

@@ -1,11 +1,11 @@
 #include "kiq/otel/propagation.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <cctype>
 #include <cstdint>
-#include <mutex>
 
+#include "otel/internal/cached_global.hpp"
+#include "otel/internal/no_destructor.hpp"
 #include "otel/internal/log.hpp"
 #include "otel/internal/text.hpp"
 
@@ -24,29 +24,12 @@ PropagatorPtr default_propagator() {
       std::make_shared<TraceContextPropagator>(), std::make_shared<BaggagePropagator>()});
 }
 
-// Same scheme as the global tracer provider: writers swap under `mu` and bump `generation`;
-// readers refresh a thread-local copy only when the generation moved.
-struct GlobalPropagator {
-  std::mutex mu;
-  PropagatorPtr propagator = default_propagator();
-  std::atomic<std::uint64_t> generation{1};  // 0 never occurs: it marks an empty cache
-};
+struct PropagatorTag;
+using GlobalPropagator = internal::CachedGlobal<const TextMapPropagator, PropagatorTag>;
 
 GlobalPropagator& global() {
-  static GlobalPropagator g;
-  return g;
-}
-
-// This thread's copy of the global and the generation it belongs to (0: none yet). Holding the
-// copy keeps a replaced object alive until this thread reads again (or exits).
-struct Cache {
-  std::uint64_t generation = 0;
-  PropagatorPtr propagator;
-};
-
-Cache& thread_cache() {
-  thread_local Cache cache;
-  return cache;
+  static internal::NoDestructor<GlobalPropagator> g(default_propagator());
+  return *g;
 }
 
 }  // namespace
@@ -101,29 +84,12 @@ PropagatorPtr make_propagator(std::string_view list) {
   return std::make_shared<CompositePropagator>(std::move(parts));
 }
 
-std::uint64_t global_propagator_generation() noexcept {
-  return global().generation.load(std::memory_order_acquire);
-}
+std::uint64_t global_propagator_generation() noexcept { return global().generation(); }
 
-PropagatorPtr global_propagator() {
-  Cache& cache = thread_cache();
-  auto& g = global();
-  if (cache.generation != g.generation.load(std::memory_order_acquire)) {
-    std::lock_guard lock(g.mu);
-    cache.propagator = g.propagator;
-    cache.generation = g.generation.load(std::memory_order_relaxed);  // matches `propagator`
-  }
-  return cache.propagator;
-}
+PropagatorPtr global_propagator() { return global().get(); }
 
 void set_global_propagator(PropagatorPtr propagator) {
-  if (!propagator) propagator = default_propagator();
-  auto& g = global();
-  // Drop this thread's copy, so a set-then-release on one thread frees the old object at once.
-  thread_cache() = Cache{};
-  std::lock_guard lock(g.mu);
-  g.propagator.swap(propagator);
-  g.generation.fetch_add(1, std::memory_order_release);
+  global().set(propagator ? std::move(propagator) : default_propagator());
 }
 
 }  // namespace kiq::otel

@@ -7,6 +7,7 @@
 #include <memory>
 #include <typeinfo>
 
+#include "otel/internal/no_destructor.hpp"
 #include "otel/internal/recycling.hpp"
 
 namespace kiq::otel {
@@ -122,8 +123,9 @@ SpanPtr make_non_recording_span(const SpanContext& context) {
 }
 
 const SpanPtr& invalid_span() {
-  static const SpanPtr kInvalid = std::make_shared<NonRecordingSpan>(SpanContext::invalid());
-  return kInvalid;
+  static internal::NoDestructor<const SpanPtr> kInvalid(
+      std::make_shared<NonRecordingSpan>(SpanContext::invalid()));
+  return *kInvalid;
 }
 
 }  // namespace kiq::otel

@@ -1,10 +1,11 @@
 #include "kiq/otel/tracer.hpp"
 
-#include <atomic>
 #include <cstdint>
-#include <mutex>
+#include <cstdlib>
 
 #include "kiq/otel/tracer_provider.hpp"
+#include "otel/internal/cached_global.hpp"
+#include "otel/internal/no_destructor.hpp"
 
 namespace kiq::otel {
 namespace {
@@ -39,29 +40,19 @@ class NoopTracerProvider final : public TracerProvider {
   }
 };
 
-// Writers swap the pointer under `mu` and bump `generation`; readers keep a thread-local copy
-// and only take `mu` when the generation moved, so the per-job read is one atomic load.
-struct GlobalProvider {
-  std::mutex mu;
-  std::shared_ptr<TracerProvider> provider = noop_tracer_provider();
-  std::atomic<std::uint64_t> generation{1};  // 0 never occurs: it marks an empty cache
-};
+struct ProviderTag;
+using GlobalProvider = internal::CachedGlobal<TracerProvider, ProviderTag>;
+
+// Released at exit by a hook registered on first use, i.e. in the order a static destroyed
+// there would be: the installed provider is shut down and flushes (its destructor), and code
+// that runs later (static destructors of objects built before the first use) still finds the
+// global usable, holding the no-op provider.
+void release_at_exit() { set_tracer_provider(nullptr); }
 
 GlobalProvider& global() {
-  static GlobalProvider g;
-  return g;
-}
-
-// This thread's copy of the global and the generation it belongs to (0: none yet). Holding the
-// copy keeps a replaced object alive until this thread reads again (or exits).
-struct Cache {
-  std::uint64_t generation = 0;
-  std::shared_ptr<TracerProvider> provider;
-};
-
-Cache& thread_cache() {
-  thread_local Cache cache;
-  return cache;
+  static internal::NoDestructor<GlobalProvider> g(noop_tracer_provider());
+  [[maybe_unused]] static const bool hooked = std::atexit(release_at_exit) == 0;
+  return *g;
 }
 
 }  // namespace
@@ -77,41 +68,23 @@ void Tracer::record_in_span_failure(Span& span) noexcept {
 }
 
 TracerPtr noop_tracer() {
-  static const TracerPtr kTracer = std::make_shared<NoopTracer>();
-  return kTracer;
+  static internal::NoDestructor<const TracerPtr> kTracer(std::make_shared<NoopTracer>());
+  return *kTracer;
 }
 
 std::shared_ptr<TracerProvider> noop_tracer_provider() {
-  static const std::shared_ptr<TracerProvider> kProvider = std::make_shared<NoopTracerProvider>();
-  return kProvider;
+  static internal::NoDestructor<const std::shared_ptr<TracerProvider>> kProvider(
+      std::make_shared<NoopTracerProvider>());
+  return *kProvider;
 }
 
 void set_tracer_provider(std::shared_ptr<TracerProvider> provider) {
-  if (!provider) provider = noop_tracer_provider();
-  auto& g = global();
-  // Drop this thread's copy, so a set-then-release on one thread frees the old object at once.
-  thread_cache() = Cache{};
-  std::lock_guard lock(g.mu);
-  g.provider.swap(provider);
-  g.generation.fetch_add(1, std::memory_order_release);
-  // The previous provider (now in `provider`) is released outside the lock; threads that cached
-  // it keep it alive until their next read.
+  global().set(provider ? std::move(provider) : noop_tracer_provider());
 }
 
-std::uint64_t tracer_provider_generation() noexcept {
-  return global().generation.load(std::memory_order_acquire);
-}
+std::uint64_t tracer_provider_generation() noexcept { return global().generation(); }
 
-std::shared_ptr<TracerProvider> tracer_provider() {
-  Cache& cache = thread_cache();
-  auto& g = global();
-  if (cache.generation != g.generation.load(std::memory_order_acquire)) {
-    std::lock_guard lock(g.mu);
-    cache.provider = g.provider;
-    cache.generation = g.generation.load(std::memory_order_relaxed);  // matches `provider`
-  }
-  return cache.provider;
-}
+std::shared_ptr<TracerProvider> tracer_provider() { return global().get(); }
 
 TracerPtr get_tracer(std::string_view name, std::string_view version) {
   return tracer_provider()->get_tracer(name, version);

@@ -18,6 +18,7 @@
 #include "otel/internal/log.hpp"
 #include "otel/internal/spin_lock.hpp"
 #include "otel/internal/text.hpp"
+#include "otel/internal/thread_slot.hpp"
 
 namespace kiq::otel::sdk {
 
@@ -187,16 +188,8 @@ bool Chunks::take_full(Chunks& out, std::size_t batch_size) {
 // Per span thread: where spans are serialized before being appended to the queue. Null once
 // the thread's thread_locals are being destroyed (a span ended by another thread_local's
 // destructor then uses a temporary).
-std::string* serialize_scratch() {
-  static thread_local bool alive = true;  // trivially destructible: readable to the very end
-  struct Holder {
-    std::string bytes;
-    ~Holder() { alive = false; }
-  };
-  if (!alive) return nullptr;
-  static thread_local Holder holder;
-  return &holder.bytes;
-}
+struct ScratchTag;
+std::string* serialize_scratch() noexcept { return internal::thread_slot<std::string, ScratchTag>(); }
 
 }  // namespace
 

@@ -3,7 +3,9 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "kiq/otel/propagation.hpp"
 #include "kiq/otel/sdk/batch_span_processor.hpp"
+#include "kiq/otel/sdk/simple_span_processor.hpp"
 #include "kiq/otel/tracer_provider.hpp"
 #include "test_util.hpp"
 
@@ -466,6 +468,38 @@ TEST(GlobalProviderDeathTest, BatchFlushedWhenProcessExits) {
         std::exit(0);
       },
       ::testing::ExitedWithCode(0), "exported last-words");
+}
+
+// A static object's destructor runs after the main thread's thread_locals are destroyed (e.g. a
+// test fixture restoring the previous provider at exit, as a static TracingHarness does): the
+// global provider and propagator, the current context and scopes must still work there (under
+// ASan, touching the thread's destroyed copies is a use-after-free).
+TEST(GlobalProviderDeathTest, StaticDestructorsUseTheGlobalsAfterThreadLocalsAreGone) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        struct Restorer {
+          std::shared_ptr<TracerProvider> previous = tracer_provider();
+          ~Restorer() {
+            SpanPtr span = get_tracer("exit")->start_span("in-static-destructor");
+            {
+              Scope scope(span);
+              (void)current_span();
+            }
+            span->end();
+            set_tracer_provider(previous);
+            set_global_propagator(make_propagator("tracecontext"));
+            if (tracer_provider() == previous && global_propagator()) std::fprintf(stderr, "restored\n");
+          }
+        };
+        static Restorer restorer;
+        set_tracer_provider(std::make_shared<sdk::TracerProvider>(sdk::TracerProviderOptions{
+            .processors = {std::make_shared<sdk::SimpleSpanProcessor>(std::make_shared<StderrExporter>())}}));
+        (void)get_tracer("exit");  // this thread's copies of the globals exist, then are destroyed
+        (void)global_propagator();
+        std::exit(0);
+      },
+      ::testing::ExitedWithCode(0), "exported in-static-destructor\nrestored");
 }
 
 }  // namespace
