@@ -99,7 +99,7 @@ int run_server(Env& env, const ServerFlags& flags) {
   });
 
   spdlog::set_default_logger(options.logger);  // the store's connection messages: same format
-  otel::sdk::TracingGuard tracing = setup_server_tracing(options);  // after the signal mask
+  ExitGraceGuard tracing = setup_server_tracing(options);  // after the signal mask
   StoreChoice choice = resolve_store(flags.redis);
   std::shared_ptr<Store> store = open_store(choice);
   auto logger = options.logger;
@@ -115,7 +115,7 @@ int run_server(Env& env, const ServerFlags& flags) {
   if (stop_early) server.request_stop();
   server.run();
   running = nullptr;
-  tracing.shutdown(kTracingExitGrace);  // not held by a collector that is down
+  tracing.guard.shutdown(kTracingExitGrace);  // not held by a collector that is down
   logger->info("kiq stopped: {} jobs processed, {} failed", server.stats().processed,
                server.stats().failed);
   return kExitOk;

@@ -37,8 +37,8 @@ bool tracing_requested_by_env() {
          env_set("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
 }
 
-otel::sdk::TracingGuard setup_server_tracing(ServerOptions& options) {
-  otel::sdk::TracingGuard guard;
+ExitGraceGuard setup_server_tracing(ServerOptions& options) {
+  ExitGraceGuard out;
   if (tracing_requested_by_env()) {
     otel::sdk::ConfigureOptions co = base_options();
     const char* exporters = std::getenv("OTEL_TRACES_EXPORTER");
@@ -54,10 +54,10 @@ otel::sdk::TracingGuard setup_server_tracing(ServerOptions& options) {
     } else {
       co.extra_processors = {tracing::make_job_attributes_processor()};
     }
-    guard = otel::sdk::configure(std::move(co));
+    out.guard = otel::sdk::configure(std::move(co));
   }
   tracing::install(options);
-  return guard;
+  return out;
 }
 
 ClientTracing setup_client_tracing() {
