@@ -148,7 +148,8 @@ class Client {
 Json normalize_item(Json item, const JobOptions* type_options, double now);
 
 // Resolves Sidekiq's `at` rules: values < 1e9 are relative to now; returns nullopt when the job
-// should run immediately (at <= now).
+// should run immediately (at <= now). Throws std::invalid_argument when `at` is not finite (NaN
+// or infinity would make a schedule entry no poller ever takes, and JSON has no such numbers).
 std::optional<double> resolve_at(double at, double now);
 
 }  // namespace kiq

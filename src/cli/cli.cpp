@@ -1,5 +1,6 @@
 // kiq::cli::main: builds the CLI11 app from the built-in and extra subcommands, parses, runs the
 // chosen one, and maps failures to exit codes (2 usage, 1 runtime) with one line on stderr.
+#include <cmath>
 #include <iostream>
 #include <sstream>
 
@@ -49,6 +50,17 @@ int execute(CLI::App& app, const std::vector<std::string>& args, Env& env, Dispa
 }
 
 }  // namespace
+
+CLI::Validator seconds_up_to(double max) {
+  return CLI::Validator(
+      [max](std::string& text) -> std::string {
+        double v = 0;
+        if (!CLI::detail::lexical_cast(text, v) || !std::isfinite(v) || v > max)
+          return fmt::format("{} is not a finite number of seconds up to {:.0f}", text, max);
+        return {};
+      },
+      "SECONDS");
+}
 
 int run(const std::vector<std::string>& args, JobRegistry& jobs, std::ostream& out,
         std::ostream& err, std::vector<Command> extra) {

@@ -26,6 +26,12 @@ void install_sets(CLI::App& app, Env& env, Dispatch& dispatch);
 // env.err when that is the embedded store (it only sees this process).
 std::shared_ptr<Store> open_shared_store(Env& env, const std::string& redis_flag);
 
+// A number of seconds: finite and at most `max`. For every option that takes seconds: CLI11's
+// range checks let NaN through (each comparison with it is false), and durations beyond the
+// clocks' range overflow the deadlines built from them.
+CLI::Validator seconds_up_to(double max);
+inline constexpr double kMaxDurationSeconds = 365.0 * 24 * 3600;  // a year: any real interval
+
 // "2026-11-25 09:30:00 UTC" for an epoch-seconds value.
 std::string format_time(double epoch);
 

@@ -1,6 +1,7 @@
 // Client: Sidekiq's normalize_item + client middleware + raw_push, over the Store interface.
 #include "kiq/client.hpp"
 
+#include <cmath>
 #include <functional>
 #include <map>
 #include <stdexcept>
@@ -34,8 +35,9 @@ void validate(const Json& item) {
   if (args == item.end() || !args->is_array())
     throw std::invalid_argument(fmt::format("kiq: job {} needs \"args\" as an array",
                                             cls->get<std::string>()));
-  if (auto at = item.find("at"); at != item.end() && !at->is_number())
-    throw std::invalid_argument("kiq: job \"at\" must be a number (epoch seconds)");
+  if (auto at = item.find("at");
+      at != item.end() && !(at->is_number() && std::isfinite(at->get<double>())))
+    throw std::invalid_argument("kiq: job \"at\" must be a finite number (epoch seconds)");
   if (auto tags = item.find("tags"); tags != item.end() && !tags->is_array())
     throw std::invalid_argument("kiq: job \"tags\" must be an array");
   if (auto q = item.find("queue"); q != item.end() &&
@@ -95,6 +97,8 @@ void push_streamed(Store& store, std::string_view job_class, const JobOptions& o
 }  // namespace
 
 std::optional<double> resolve_at(double at, double now) {
+  if (!std::isfinite(at))
+    throw std::invalid_argument("kiq: job \"at\" must be a finite number (epoch or relative seconds)");
   double ts = at < 1e9 ? now + at : at;
   if (ts <= now) return std::nullopt;
   return ts;

@@ -2,6 +2,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <regex>
 
 #include "kiq/client.hpp"
@@ -172,6 +173,23 @@ TEST_F(ClientTest, AtRules) {
   EXPECT_FALSE(resolve_at(0, 1700000000.0).has_value());
   EXPECT_FALSE(resolve_at(-5, 1700000000.0).has_value());
   EXPECT_FALSE(resolve_at(1600000000.0, 1700000000.0).has_value());  // past -> now
+}
+
+// NaN or infinity would be a schedule entry no poller takes (and JSON has no such numbers):
+// every way of giving a time refuses them, and nothing is stored.
+TEST_F(ClientTest, NonFiniteTimesAreRejected) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double inf = std::numeric_limits<double>::infinity();
+  for (double bad : {nan, inf, -inf}) {
+    EXPECT_THROW(resolve_at(bad, 1700000000.0), std::invalid_argument);
+    EXPECT_THROW(client.perform_in(bad, "X", {}), std::invalid_argument);
+    EXPECT_THROW(client.perform_at(bad, "X", {}), std::invalid_argument);
+    EXPECT_THROW(client.push_bulk("X", {Json::array({1})}, bad), std::invalid_argument);
+    EXPECT_THROW(client.push(Json{{"class", "X"}, {"args", Json::array()}, {"at", bad}}),
+                 std::invalid_argument);
+  }
+  EXPECT_EQ(store->queue_size("default"), 0);
+  EXPECT_EQ(store->size(SortedSetName::kSchedule), 0);
 }
 
 TEST_F(ClientTest, PerformAtInThePastRunsImmediately) {

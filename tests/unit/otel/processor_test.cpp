@@ -147,6 +147,30 @@ TEST(Bsp, ForceFlushExportsEverythingReceived) {
   EXPECT_EQ(bsp.exported_spans(), 10u);
 }
 
+// "Forever" (milliseconds::max(), e.g. a huge OTEL_BSP_SCHEDULE_DELAY, or a caller's "wait as
+// long as it takes"): deadlines saturate. They overflowed (UBSan) into the past, so a flush or
+// a shutdown that should wait returned before its export.
+TEST(Bsp, ForeverDelaysAndTimeoutsWait) {
+  auto exporter = std::make_shared<ProbeExporter>();
+  auto bsp = std::make_shared<BatchSpanProcessor>(
+      exporter, BatchSpanProcessorOptions{.schedule_delay = std::chrono::milliseconds::max(),
+                                          .export_timeout = std::chrono::milliseconds::max()});
+  TracerProvider provider({.processors = {bsp}});
+  provider.get_tracer("t")->start_span("s")->end();
+  exporter->block();
+  std::thread release([&] {
+    exporter->wait_calls(1);
+    std::this_thread::sleep_for(50ms);  // the flush below is waiting by now (or soon)
+    exporter->release();
+  });
+  EXPECT_TRUE(provider.force_flush(std::chrono::milliseconds::max()));
+  EXPECT_EQ(exporter->size(), 1u);
+  release.join();
+  provider.get_tracer("t")->start_span("s2")->end();
+  EXPECT_TRUE(provider.shutdown(std::chrono::milliseconds::max()));
+  EXPECT_EQ(exporter->size(), 2u);
+}
+
 TEST(Bsp, ExportThreadIsNamedForTopAndPerf) {
   auto exporter = std::make_shared<ProbeExporter>();
   BatchSpanProcessor bsp(exporter, {.schedule_delay = 1h});

@@ -81,6 +81,18 @@ TEST(OtlpHttpExporter, PostsJsonWhenAsked) {
             batch[0].context.trace_id().to_hex());
 }
 
+// A timeout of "forever" (a huge OTEL_EXPORTER_OTLP_TIMEOUT): the deadline saturates instead
+// of overflowing (UBSan) into the past, which failed every export before its first attempt.
+TEST(OtlpHttpExporter, ForeverTimeoutExportsAndShutsDown) {
+  OtlpReceiver receiver;
+  auto options = options_for(receiver);
+  options.timeout = std::chrono::milliseconds::max();
+  OtlpHttpExporter exporter(options);
+  EXPECT_EQ(exporter.export_spans(testing::sample_batch(1)), ExportResult::kSuccess);
+  EXPECT_EQ(receiver.request_count(), 1u);
+  EXPECT_TRUE(exporter.shutdown(std::chrono::milliseconds::max()));
+}
+
 TEST(OtlpHttpExporter, EmptyBatchSendsNothing) {
   OtlpReceiver receiver;
   OtlpHttpExporter exporter(options_for(receiver));
