@@ -7,6 +7,7 @@
 #include "kiq/server.hpp"
 #include "kiq/kiq.hpp"
 #include "server/state.hpp"
+#include "util/deadline.hpp"
 
 namespace kiq {
 
@@ -102,7 +103,7 @@ class Server::Impl {
 
   bool wait_stopped(std::chrono::milliseconds timeout) {
     std::unique_lock lock(stopped_mu);
-    return stopped_cv.wait_for(lock, timeout, [&] { return stopped; });
+    return util::wait_at_most(stopped_cv, lock, timeout, [&] { return stopped; });
   }
 
   bool is_stopped() {
@@ -132,7 +133,7 @@ class Server::Impl {
   }
 
   bool wait_for(std::chrono::milliseconds timeout, bool include_due) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
+    auto deadline = util::deadline_after(timeout);
     for (;;) {
       bool due_done = !include_due || nothing_due();
       if (due_done && idle() && (!include_due || nothing_due())) return true;
@@ -182,7 +183,7 @@ class Server::Impl {
   // deadline, requeue the rest, then remove the process.
   void shutdown() {
     State& s = *state;
-    auto deadline = std::chrono::steady_clock::now() + s.options.timeout;
+    auto deadline = util::deadline_after(s.options.timeout);
     quiet();
     if (fetcher.joinable()) fetcher.join();
     s.buffer.close();

@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "util/deadline.hpp"
+
 namespace kiq::server {
 
 JobBuffer::JobBuffer(std::size_t min_batch, std::size_t max_batch, std::size_t workers)
@@ -38,7 +40,7 @@ std::size_t JobBuffer::claimable_locked(std::size_t batch) const {
 std::size_t JobBuffer::wait_and_claim(std::chrono::milliseconds timeout) {
   const std::size_t batch = batch_size();
   std::unique_lock lock(mu_);
-  fetcher_cv_.wait_for(lock, timeout, [&] { return closed_ || claimable_locked(batch) > 0; });
+  util::wait_at_most(fetcher_cv_, lock, timeout, [&] { return closed_ || claimable_locked(batch) > 0; });
   const std::size_t n = claimable_locked(batch);
   if (n > 0) fetching_ = true;
   return n;
@@ -226,7 +228,7 @@ std::vector<FetchedJob> State::in_hand() const {
 
 bool State::sleep_for(std::chrono::milliseconds d, bool poll) {
   std::unique_lock lock(wake_mu);
-  wake_cv.wait_for(lock, d, [&] { return stopping.load() || (poll && poll_requested); });
+  util::wait_at_most(wake_cv, lock, d, [&] { return stopping.load() || (poll && poll_requested); });
   if (poll) poll_requested = false;
   return stopping.load();
 }

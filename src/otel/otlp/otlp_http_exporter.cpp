@@ -11,12 +11,12 @@
 #include <nlohmann/json.hpp>
 
 #include "google/rpc/status.pb.h"
-#include "otel/internal/deadline.hpp"
 #include "otel/otlp/encoding.hpp"
 #include "otel/otlp/env_options.hpp"
 #include "otel/otlp/gzip.hpp"
 #include "otel/otlp/log.hpp"
 #include "otel/otlp/retry.hpp"
+#include "util/deadline.hpp"
 
 namespace kiq::otel::sdk {
 namespace {
@@ -230,7 +230,7 @@ class OtlpHttpExporter::Impl {
     // An export in flight notices the flag within curl's progress interval or at once when
     // waiting; wait for it so the handle is not freed under it.
     std::unique_lock lock(mu_);
-    if (!internal::wait_at_most(cv_, lock, timeout, [this] { return !busy_; })) return false;
+    if (!util::wait_at_most(cv_, lock, timeout, [this] { return !busy_; })) return false;
     // Nothing is sent after shutdown: close the kept-alive connection now rather than when the
     // exporter is destroyed (its owner may keep it for a while; the collector holds a socket).
     curl_.reset();
@@ -278,7 +278,7 @@ class OtlpHttpExporter::Impl {
 
   ExportResult send(std::string_view body, std::size_t spans) {
     const bool bounded = options_.timeout.count() > 0;
-    const auto deadline = internal::deadline_after(options_.timeout);
+    const auto deadline = util::deadline_after(options_.timeout);
     std::string last_error;
     for (int retry = 0;; ++retry) {
       auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());

@@ -15,11 +15,11 @@
 #include <utility>
 #include <vector>
 
-#include "otel/internal/deadline.hpp"
 #include "otel/internal/log.hpp"
 #include "otel/internal/spin_lock.hpp"
 #include "otel/internal/text.hpp"
 #include "otel/internal/thread_slot.hpp"
+#include "util/deadline.hpp"
 
 namespace kiq::otel::sdk {
 
@@ -389,7 +389,7 @@ void BatchSpanProcessor::State::run() {
   Slots batch;
   Chunks chunk_batch;
   if (!serializer) batch.spans.reserve(options.max_queue_size);
-  auto next_export = internal::deadline_after(options.schedule_delay);
+  auto next_export = util::deadline_after(options.schedule_delay);
   std::unique_lock lock(mu);
   while (true) {
     wake_worker.wait_until(lock, next_export, [&] {
@@ -420,7 +420,7 @@ void BatchSpanProcessor::State::run() {
     if (flush_target > flush_done) exporter->force_flush(options.export_timeout);
     // After a full-batches-only round the timer keeps running: partial chunks (say of a scope
     // that ends few spans) still go out within schedule_delay while full batches keep coming.
-    if (everything) next_export = internal::deadline_after(options.schedule_delay);
+    if (everything) next_export = util::deadline_after(options.schedule_delay);
 
     lock.lock();
     flush_done = flush_target;
@@ -521,7 +521,7 @@ bool BatchSpanProcessor::force_flush(std::chrono::milliseconds timeout) {
   if (s.worker_exited || !s.exporter) return s.queued() == 0;
   const std::uint64_t ticket = ++s.flush_requested;
   s.wake_worker.notify_one();
-  return internal::wait_at_most(s.progress, lock, timeout,
+  return util::wait_at_most(s.progress, lock, timeout,
                                 [&] { return s.flush_done >= ticket || s.worker_exited; });
 }
 
@@ -533,7 +533,7 @@ constexpr std::chrono::milliseconds kAbortGrace{1000};
 bool BatchSpanProcessor::shutdown(std::chrono::milliseconds timeout) {
   State& s = *state_;
   if (s.shut_down.exchange(true)) return true;
-  auto deadline = internal::deadline_after(timeout);
+  auto deadline = util::deadline_after(timeout);
   bool exited;
   {
     std::unique_lock lock(s.mu);

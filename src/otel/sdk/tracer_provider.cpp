@@ -7,11 +7,11 @@
 
 #include "kiq/otel/sdk/batch_span_processor.hpp"
 #include "kiq/otel/sdk/simple_span_processor.hpp"
-#include "otel/internal/deadline.hpp"
 #include "otel/internal/log.hpp"
 #include "otel/internal/recycling.hpp"
 #include "otel/sdk/provider_state.hpp"
 #include "otel/sdk/sdk_span.hpp"
+#include "util/deadline.hpp"
 
 namespace kiq::otel::sdk {
 namespace {
@@ -162,7 +162,7 @@ TracerPtr TracerProvider::get_tracer(std::string_view name, std::string_view ver
 }
 
 bool TracerProvider::force_flush(std::chrono::milliseconds timeout) {
-  auto deadline = internal::deadline_after(timeout);
+  auto deadline = util::deadline_after(timeout);
   bool ok = true;
   for (const auto& p : shared_->processors) ok = p->force_flush(remaining(deadline)) && ok;
   return ok;
@@ -170,7 +170,7 @@ bool TracerProvider::force_flush(std::chrono::milliseconds timeout) {
 
 bool TracerProvider::shutdown(std::chrono::milliseconds timeout) {
   if (shared_->shut_down.exchange(true)) return false;  // only the first call does the work
-  auto deadline = internal::deadline_after(timeout);
+  auto deadline = util::deadline_after(timeout);
   bool ok = true;
   for (const auto& p : shared_->processors) ok = p->shutdown(remaining(deadline)) && ok;
   return ok;

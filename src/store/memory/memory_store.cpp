@@ -14,6 +14,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "util/deadline.hpp"
+
 namespace kiq {
 
 using Json = nlohmann::json;
@@ -141,7 +143,7 @@ class MemoryStore::Impl : public KeyValue {
     return value;
   }
   void expire_locked(std::string_view key, std::chrono::seconds ttl) {
-    if (KvEntry* e = entry(key)) e->expires = Clock::now() + ttl;
+    if (KvEntry* e = entry(key)) e->expires = util::deadline_after(ttl);
   }
   bool remove_in_progress(std::string_view identity, const FetchedJob& job) {
     auto it = in_progress.find(identity);
@@ -198,7 +200,7 @@ class MemoryStore::Impl : public KeyValue {
     KvEntry& e = kv[std::string(key)];
     e.value = std::string(value);
     e.expires.reset();
-    if (ttl.count() > 0) e.expires = Clock::now() + ttl;
+    if (ttl.count() > 0) e.expires = util::deadline_after(ttl);
   }
   std::optional<std::string> get(std::string_view key) override {
     std::lock_guard lock(mu);
@@ -283,7 +285,7 @@ std::vector<FetchedJob> MemoryStore::fetch(std::string_view identity,
                                            std::chrono::milliseconds timeout) {
   std::vector<FetchedJob> out;
   if (max == 0 || queues.empty()) return out;
-  auto deadline = Clock::now() + timeout;
+  auto deadline = util::deadline_after(timeout);
   std::unique_lock lock(impl_->mu);
   for (;;) {
     for (const auto& q : queues) {

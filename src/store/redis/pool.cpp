@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "util/deadline.hpp"
+
 namespace kiq {
 namespace {
 
@@ -38,7 +40,7 @@ RedisPool::~RedisPool() = default;
 
 RedisPool::Lease RedisPool::lease() {
   std::unique_lock lock(mu_);
-  const auto deadline = Clock::now() + options_.lease_timeout;
+  const auto deadline = util::deadline_after(options_.lease_timeout);
   for (;;) {
     while (!idle_.empty()) {
       auto conn = std::move(idle_.back());

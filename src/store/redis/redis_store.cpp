@@ -13,6 +13,7 @@
 #include "store/redis/keys.hpp"
 #include "store/redis/pool.hpp"
 #include "store/redis/scripts.hpp"
+#include "util/deadline.hpp"
 
 namespace kiq {
 namespace keys = redis_keys;
@@ -293,7 +294,7 @@ std::vector<FetchedJob> RedisStore::fetch(std::string_view identity,
   if (queues.empty() || max == 0) return {};
   Command args{std::string(identity), std::to_string(max)};
   args.insert(args.end(), queues.begin(), queues.end());
-  const auto deadline = Clock::now() + timeout;
+  const auto deadline = util::deadline_after(timeout);
   // Blocking waits must end well before the command timeout cuts the connection.
   const auto block_cap = std::max(std::chrono::milliseconds(1), options_.command_timeout / 2);
   return pool_->run([&](RedisPool::Lease& c) -> std::vector<FetchedJob> {

@@ -47,6 +47,27 @@ TEST_F(ServerTest, RunsJobsAndCountsThem) {
   EXPECT_TRUE(store->processes().empty());              // removed on stop
 }
 
+// "As long as it takes" (milliseconds::max()) for drain, wait_until_idle, wait_stopped and the
+// stop timeout, and a key that never expires: deadlines saturate instead of overflowing
+// (UBSan; in practice a deadline in the past, so drain() returned false at once).
+TEST_F(ServerTest, ForeverTimeoutsWait) {
+  constexpr auto forever = std::chrono::milliseconds::max();
+  registry.add("Add", [](JobContext& ctx, const Json& args) {
+    ctx.kv().set("last", args[0].dump(), std::chrono::seconds::max());
+  });
+  for (int i = 1; i <= 5; ++i) client.perform_async("Add", {i});
+  ServerOptions options = fast_options(2);
+  options.timeout = forever;
+  Server server(options, registry, store);
+  server.start();
+  EXPECT_TRUE(server.drain(forever));
+  EXPECT_TRUE(server.wait_until_idle(forever));
+  EXPECT_EQ(server.stats().processed, 5);
+  EXPECT_TRUE(store->kv().get("last").has_value());
+  server.stop();
+  EXPECT_TRUE(server.wait_stopped(forever));
+}
+
 // The names of this process's threads (/proc/self/task/*/comm), sorted.
 std::vector<std::string> thread_names() {
   std::vector<std::string> names;
