@@ -111,7 +111,10 @@ struct WorkRecord {
 class KeyValue {
  public:
   virtual ~KeyValue() = default;
-  // SET key value [EX ttl]; ttl 0 = no expiry.
+  // The longest TTL kept; a longer one (e.g. seconds::max() for "until deleted") is stored as
+  // this, which both stores can represent (Redis refuses expiry times past its range).
+  static constexpr std::chrono::seconds kMaxTtl{100LL * 365 * 24 * 3600};
+  // SET key value [EX ttl]; ttl 0 = no expiry; ttl is capped at kMaxTtl.
   virtual void set(std::string_view key, std::string_view value,
                    std::chrono::seconds ttl = std::chrono::seconds(0)) = 0;
   virtual std::optional<std::string> get(std::string_view key) = 0;

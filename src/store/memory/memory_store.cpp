@@ -200,7 +200,7 @@ class MemoryStore::Impl : public KeyValue {
     KvEntry& e = kv[std::string(key)];
     e.value = std::string(value);
     e.expires.reset();
-    if (ttl.count() > 0) e.expires = util::deadline_after(ttl);
+    if (ttl.count() > 0) e.expires = util::deadline_after(std::min(ttl, KeyValue::kMaxTtl));
   }
   std::optional<std::string> get(std::string_view key) override {
     std::lock_guard lock(mu);

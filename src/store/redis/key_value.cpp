@@ -1,5 +1,6 @@
 #include "store/redis/key_value.hpp"
 
+#include <algorithm>
 #include <string>
 
 #include "store/redis/pool.hpp"
@@ -9,7 +10,7 @@ namespace kiq {
 void RedisKeyValue::set(std::string_view key, std::string_view value, std::chrono::seconds ttl) {
   return pool_.run([&](RedisPool::Lease& c) -> void {
     if (ttl.count() > 0) {
-      c->command({"SET", key, value, "EX", std::to_string(ttl.count())}).check();
+      c->command({"SET", key, value, "EX", std::to_string(std::min(ttl, kMaxTtl).count())}).check();
     } else {
       c->command({"SET", key, value}).check();
     }

@@ -690,6 +690,16 @@ TEST_P(StoreConformance, KeyValueStringsAndTtl) {
   EXPECT_FALSE(kv.get("k").has_value());
 }
 
+// "Until deleted" as seconds::max(): both stores keep it, with the capped TTL (Redis refused the
+// raw value; the memory store overflowed its deadline).
+TEST_P(StoreConformance, KeyValueHugeTtlIsCapped) {
+  KeyValue& kv = store_->kv();
+  kv.set("forever", "v", std::chrono::seconds::max());
+  EXPECT_EQ(kv.get("forever"), std::optional<std::string>("v"));
+  EXPECT_LE(kv.ttl("forever"), KeyValue::kMaxTtl.count());
+  EXPECT_GT(kv.ttl("forever"), KeyValue::kMaxTtl.count() - 60);
+}
+
 TEST_P(StoreConformance, KeyValueExpires) {
   store_->kv().set("short", "x", std::chrono::seconds(1));
   store_->kv().set("keep", "y");
