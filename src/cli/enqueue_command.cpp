@@ -84,9 +84,12 @@ int run_enqueue(Env& env, const EnqueueFlags& f) {
     env.out << *jid << '\n';
     return kExitOk;
   }
-  // Printed in 64 KB pieces: one line per jid without one stream call per line.
+  // Pushed in rounds, so the jids held at once stay bounded whatever --count says (and traced
+  // rounds are flushed before the batch queue can overflow); printed in 64 KB pieces: one line
+  // per jid without one stream call per line.
+  constexpr std::size_t kMaxRound = 100000;
   std::string lines;
-  const std::size_t step = tracing.flush_every > 0 ? tracing.flush_every : f.count;
+  const std::size_t step = tracing.flush_every > 0 ? tracing.flush_every : kMaxRound;
   for (std::size_t done = 0; done < f.count; done += step) {
     const std::size_t n = std::min(step, f.count - done);
     for (const std::string& jid : client.push_bulk_copies(f.job_class, args, n, at)) {

@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <regex>
+#include <set>
 
 #include "integration/cli/kiq_process.hpp"
 #include "kiq/kiq.hpp"
@@ -93,6 +94,16 @@ TEST(CliRuntime, RedisUrlFromTheEnvironment) {
   unsetenv("REDIS_URL");
   EXPECT_EQ(r.code, cli::kExitFailure);
   EXPECT_NE(r.err.find("cannot reach Redis"), std::string::npos) << r.err;
+}
+
+// --count is pushed in rounds of at most 100,000 (the jids held at once stay bounded, so a
+// huge count streams instead of failing to reserve memory): every job once across rounds.
+TEST(CliEmbedded, EnqueueCountSpanningRoundsPushesEveryJobOnce) {
+  auto r = run_cli({"enqueue", "NoopJob", "[]", "--count", "100001"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto jids = lines(r.out);
+  EXPECT_EQ(jids.size(), 100001u);
+  EXPECT_EQ(std::set<std::string>(jids.begin(), jids.end()).size(), 100001u);
 }
 
 TEST(CliEmbedded, EnqueueWithoutRedisNotesTheEmbeddedStore) {
