@@ -51,13 +51,15 @@ int execute(CLI::App& app, const std::vector<std::string>& args, Env& env, Dispa
 
 }  // namespace
 
-CLI::Validator seconds_up_to(double max) {
+CLI::Validator seconds_in(double min, double max) {
   return CLI::Validator(
-      [max](std::string& text) -> std::string {
+      [min, max](std::string& text) -> std::string {
         double v = 0;
-        if (!CLI::detail::lexical_cast(text, v) || !std::isfinite(v) || v > max)
-          return fmt::format("{} is not a finite number of seconds up to {:.0f}", text, max);
-        return {};
+        const bool ok = CLI::detail::lexical_cast(text, v) && std::isfinite(v);
+        if (ok && v >= min && v <= max) return {};
+        if (std::isinf(max))
+          return fmt::format("{} is not a finite number of seconds >= {}", text, min);
+        return fmt::format("{} is not a number of seconds from {} to {}", text, min, max);
       },
       "SECONDS");
 }

@@ -2,6 +2,7 @@
 // its subcommand(s) to the app and arranges for `run` to be set to the chosen one's runner.
 #pragma once
 
+#include <cmath>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -26,11 +27,13 @@ void install_sets(CLI::App& app, Env& env, Dispatch& dispatch);
 // env.err when that is the embedded store (it only sees this process).
 std::shared_ptr<Store> open_shared_store(Env& env, const std::string& redis_flag);
 
-// A number of seconds: finite and at most `max`. For every option that takes seconds: CLI11's
-// range checks let NaN through (each comparison with it is false), and durations beyond the
-// clocks' range overflow the deadlines built from them.
-CLI::Validator seconds_up_to(double max);
+// A number of seconds in [min, max], finite. For every option that takes seconds: CLI11's range
+// checks let NaN through (each comparison with it is false), and durations beyond the clocks'
+// range overflow the deadlines built from them.
+CLI::Validator seconds_in(double min, double max = HUGE_VAL);
 inline constexpr double kMaxDurationSeconds = 365.0 * 24 * 3600;  // a year: any real interval
+// The shortest positive interval: what milliseconds can hold (less would become 0, a busy loop).
+inline constexpr double kMinIntervalSeconds = 0.001;
 
 // "2026-11-25 09:30:00 UTC" for an epoch-seconds value.
 std::string format_time(double epoch);

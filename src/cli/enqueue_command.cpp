@@ -2,7 +2,6 @@
 // the jid(s), one per line. With tracing configured by the OTEL_* environment, each job gets a
 // PRODUCER span and carries its trace context (see setup_client_tracing).
 #include <algorithm>
-#include <cfloat>
 #include <charconv>
 #include <optional>
 
@@ -115,9 +114,9 @@ void install_enqueue(CLI::App& app, Env& env, Dispatch& dispatch) {
       ->required();
   cmd->add_option("--queue", flags->queue, "Queue (default: the class's queue, else default)");
   auto* in = cmd->add_option("--in", flags->in, "Run this many seconds from now")
-                 ->check(CLI::NonNegativeNumber & seconds_up_to(DBL_MAX));
+                 ->check(seconds_in(0));
   cmd->add_option("--at", flags->at, "Run at this epoch time (seconds)")
-      ->check(CLI::NonNegativeNumber & seconds_up_to(DBL_MAX))->excludes(in);
+      ->check(seconds_in(0))->excludes(in);
   cmd->add_option("--count", flags->count, "Push this many copies (push_bulk, 1000 per round trip)")
       ->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--retry", flags->retry, "true, false or a retry count (default: the class's, else true)");

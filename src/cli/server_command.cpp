@@ -137,7 +137,7 @@ void install_server(CLI::App& app, Env& env, Dispatch& dispatch) {
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)->allow_extra_args(false);
   cmd->add_option("-t,--timeout", flags->timeout_s,
                   "Seconds running jobs get to finish on stop before they go back to their queue")
-      ->capture_default_str()->check(CLI::NonNegativeNumber & seconds_up_to(kMaxDurationSeconds));
+      ->capture_default_str()->check(seconds_in(0, kMaxDurationSeconds));
   add_redis_option(*cmd, flags->redis);
   cmd->add_flag("--strict", flags->strict, "Strict queue priority, ignoring weights");
   cmd->add_option("--tag", flags->tag, "Tag shown in Sidekiq's Web UI for this process");
@@ -146,15 +146,15 @@ void install_server(CLI::App& app, Env& env, Dispatch& dispatch) {
   cmd->add_option("--poll-interval", flags->poll_interval_s,
                   "Average seconds between scheduled/retry polls (default: Sidekiq's rule, "
                   "5 s x number of processes)")
-      ->check(CLI::NonNegativeNumber & seconds_up_to(kMaxDurationSeconds));
+      ->check(seconds_in(0, kMaxDurationSeconds));
   cmd->add_option("--heartbeat-interval", flags->heartbeat_interval_s, "Seconds between heartbeats")
-      ->capture_default_str()->check(CLI::PositiveNumber & seconds_up_to(kMaxDurationSeconds));
+      ->capture_default_str()->check(seconds_in(kMinIntervalSeconds, kMaxDurationSeconds));
   cmd->add_option("--process-ttl", flags->process_ttl_s,
                   "Seconds a process entry lives without a heartbeat (then its jobs are orphans)")
       ->capture_default_str()->check(CLI::Range(1, static_cast<int>(kMaxDurationSeconds)));
   cmd->add_option("--orphan-check-interval", flags->orphan_check_interval_s,
                   "Seconds between looks for dead processes' in-progress jobs")
-      ->capture_default_str()->check(CLI::PositiveNumber & seconds_up_to(kMaxDurationSeconds));
+      ->capture_default_str()->check(seconds_in(kMinIntervalSeconds, kMaxDurationSeconds));
   cmd->add_option("--fetch-batch", flags->fetch_batch, "Jobs per fetch (default: automatic)");
   auto* verbose = cmd->add_flag("-v,--verbose", flags->verbose, "Debug logging");
   cmd->add_flag("--quiet", flags->quiet, "No per-job start/done log lines")->excludes(verbose);

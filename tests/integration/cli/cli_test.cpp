@@ -61,13 +61,14 @@ TEST(CliUsage, BadFlagsAreUsageErrors) {
   // Seconds must be finite and at most a year (NaN passes CLI11's own range checks; a huge
   // timeout overflowed the conversion to milliseconds).
   for (const char* flag : {"-t", "--poll-interval", "--heartbeat-interval", "--orphan-check-interval"}) {
-    for (const char* value : {"nan", "inf", "1e300", "31536001"}) {
+    for (const char* value : {"nan", "inf", "1e300", "31536001", "-1"}) {
       auto r = run_cli({"server", flag, value});
       EXPECT_EQ(r.code, cli::kExitUsage) << flag << " " << value;
       EXPECT_NE(r.err.find(flag), std::string::npos) << r.err;
     }
   }
   EXPECT_EQ(run_cli({"server", "--process-ttl", "40000000"}).code, cli::kExitUsage);
+  EXPECT_EQ(run_cli({"server", "--heartbeat-interval", "0.0001"}).code, cli::kExitUsage);  // 0 ms
   EXPECT_EQ(run_cli({"enqueue", "NoopJob", "[]", "--in", "nan"}).code, cli::kExitUsage);
   EXPECT_EQ(run_cli({"enqueue", "NoopJob", "[]", "--at", "nan"}).code, cli::kExitUsage);
   EXPECT_EQ(run_cli({"server", "-q", "critical,x"}).code, cli::kExitUsage);
