@@ -2,6 +2,7 @@
 // Stats / Queue / ProcessSet APIs show, read from the store; quiet/stop push TSTP/TERM to the
 // process's signal list as the Web UI's buttons do.
 #include <ctime>
+#include <set>
 
 #include <fmt/format.h>
 #include <fmt/ostream.h>
@@ -100,15 +101,23 @@ int run_processes(Env& env, const InfoFlags& f) {
 int run_signal(Env& env, const InfoFlags& f, std::string_view signal) {
   if (f.identities.empty() && !f.all) throw UsageError("give a process identity (see `kiq processes`) or --all");
   auto store = open_shared_store(env, f.redis);
+  std::set<std::string> registered;
+  for (const ProcessRecord& p : store->processes()) registered.insert(p.identity);
   std::vector<std::string> targets = f.identities;
-  if (f.all) {
-    for (const ProcessRecord& p : store->processes()) targets.push_back(p.identity);
-  }
+  if (f.all) targets.assign(registered.begin(), registered.end());
+  int code = kExitOk;
   for (const std::string& identity : targets) {
+    // A signal for an identity no process heartbeats under would sit in Redis unread (a typo,
+    // or a process that has stopped): say so instead of "sent".
+    if (!registered.contains(identity)) {
+      fmt::print(env.err, "kiq: no running process {} (see `kiq processes`); nothing sent\n", identity);
+      code = kExitFailure;
+      continue;
+    }
     store->signal(identity, signal);
     fmt::print(env.out, "{} sent to {} (acted on at its next heartbeat)\n", signal, identity);
   }
-  return kExitOk;
+  return code;
 }
 
 using RunFn = int (*)(Env&, const InfoFlags&);

@@ -26,7 +26,7 @@ std::shared_ptr<Store> open_store(const StoreChoice& choice) {
   try {
     store = kiq::open_store(choice.url);
   } catch (const std::invalid_argument& e) {
-    throw UsageError(fmt::format("invalid Redis URL '{}' (from {}): {}", choice.url, choice.source, e.what()));
+    throw UsageError(fmt::format("{} (from {})", e.what(), choice.source));  // names the URL
   }
   try {
     store->ping_us();  // fail now, with one clear line, rather than in the middle of a command

@@ -312,10 +312,21 @@ TEST_F(CliRedis, DeadSetRetryPushesBack) {
 }
 
 TEST_F(CliRedis, QuietAndStopSignalTheProcess) {
+  ProcessBeat beat;
+  beat.identity = "host:1:abc";
+  beat.info_json = R"({"hostname":"host","pid":1,"identity":"host:1:abc"})";
+  beat.beat = epoch_now();
+  open_store(url_)->heartbeat(beat);
   ASSERT_EQ(kiq({"quiet", "host:1:abc"}).code, 0);
   ASSERT_EQ(kiq({"stop", "host:1:abc"}).code, 0);
   EXPECT_EQ(redis({"LRANGE", "host:1:abc-signals", "0", "-1"}), "TERM TSTP");
   EXPECT_EQ(kiq({"stop"}).code, cli::kExitUsage);
+  // An identity no process heartbeats under (a typo, a stopped process): nothing is sent, and
+  // the command says so instead of "sent".
+  auto r = kiq({"stop", "host:2:typo"});
+  EXPECT_EQ(r.code, cli::kExitFailure);
+  EXPECT_NE(r.err.find("no running process host:2:typo"), std::string::npos) << r.err;
+  EXPECT_EQ(redis({"EXISTS", "host:2:typo-signals"}), "0");
 }
 
 }  // namespace
