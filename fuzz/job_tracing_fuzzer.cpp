@@ -26,7 +26,9 @@ kiq::JobRegistry make_registry() {
   r.add("NoopJob", [](kiq::JobContext&, const kiq::Json&) {});
   r.add("FailJob", [](kiq::JobContext&, const kiq::Json&) { throw std::runtime_error("fuzz"); });
   // Enqueues from inside the job: the client middleware under a running consumer span.
-  r.add("ParentJob", [](kiq::JobContext& ctx, const kiq::Json& args) { ctx.client().push(kiq::Json{{"class", "NoopJob"}, {"args", args}}); });
+  r.add("ParentJob", [](kiq::JobContext& ctx, const kiq::Json& args) {
+    ctx.client().push(kiq::Json{{"class", "NoopJob"}, {"args", args}});
+  });
   return r;
 }
 

@@ -110,7 +110,8 @@ int run_signal(Env& env, const InfoFlags& f, std::string_view signal) {
     // A signal for an identity no process heartbeats under would sit in Redis unread (a typo,
     // or a process that has stopped): say so instead of "sent".
     if (!registered.contains(identity)) {
-      fmt::print(env.err, "kiq: no running process {} (see `kiq processes`); nothing sent\n", identity);
+      fmt::print(env.err, "kiq: no running process {} (see `kiq processes`); nothing sent\n",
+                 identity);
       code = kExitFailure;
       continue;
     }

@@ -98,7 +98,8 @@ void push_streamed(Store& store, std::string_view job_class, const JobOptions& o
 
 std::optional<double> resolve_at(double at, double now) {
   if (!std::isfinite(at))
-    throw std::invalid_argument("kiq: job \"at\" must be a finite number (epoch or relative seconds)");
+    throw std::invalid_argument(
+        "kiq: job \"at\" must be a finite number (epoch or relative seconds)");
   double ts = at < 1e9 ? now + at : at;
   if (ts <= now) return std::nullopt;
   return ts;

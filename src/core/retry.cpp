@@ -59,7 +59,9 @@ double default_retry_delay(int count) {
   return c * c * c * c + 15;
 }
 
-double retry_jitter(int count, int rand10_value) { return double(rand10_value) * (double(count) + 1); }
+double retry_jitter(int count, int rand10_value) {
+  return double(rand10_value) * (double(count) + 1);  // in double: count may be INT_MAX
+}
 
 FailureOutcome RetryPolicy::outcome_if_failed(const Json& job, const JobOptions* type_options,
                                               const std::exception& error) const {

@@ -40,7 +40,8 @@ std::size_t JobBuffer::claimable_locked(std::size_t batch) const {
 std::size_t JobBuffer::wait_and_claim(std::chrono::milliseconds timeout) {
   const std::size_t batch = batch_size();
   std::unique_lock lock(mu_);
-  util::wait_at_most(fetcher_cv_, lock, timeout, [&] { return closed_ || claimable_locked(batch) > 0; });
+  util::wait_at_most(fetcher_cv_, lock, timeout,
+                     [&] { return closed_ || claimable_locked(batch) > 0; });
   const std::size_t n = claimable_locked(batch);
   if (n > 0) fetching_ = true;
   return n;

@@ -1,8 +1,11 @@
 // Deadlines from timeouts that may mean "forever": std::chrono::milliseconds::max() from an API
-// caller (Server::drain, TracerProvider::force_flush, a key's TTL), or a huge OTEL_* value. steady_clock::now() + timeout overflows once the sum passes
-// ~292 years of nanoseconds (undefined behaviour; in practice a deadline in the past, so a
-// flush or a batch delay that should wait forever returns at once), and so does
-// condition_variable::wait_for, which adds the timeout to now() itself. These saturate.
+// caller (Server::drain, TracerProvider::force_flush, a key's TTL), or a huge OTEL_* value.
+// steady_clock::now() + timeout overflows once the sum passes ~292 years of nanoseconds
+// (undefined behaviour; in practice a deadline in the past, so a flush or a batch delay that
+// should wait forever returns at once), and so does condition_variable::wait_for, which adds
+// the timeout to now() itself. These saturate.
+//
+// Header-only, no dependencies: shared by the tracing SDK and the job engine.
 #pragma once
 
 #include <chrono>

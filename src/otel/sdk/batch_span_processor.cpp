@@ -190,7 +190,9 @@ bool Chunks::take_full(Chunks& out, std::size_t batch_size) {
 // the thread's thread_locals are being destroyed (a span ended by another thread_local's
 // destructor then uses a temporary).
 struct ScratchTag;
-std::string* serialize_scratch() noexcept { return internal::thread_slot<std::string, ScratchTag>(); }
+std::string* serialize_scratch() noexcept {
+  return internal::thread_slot<std::string, ScratchTag>();
+}
 
 }  // namespace
 
@@ -522,7 +524,7 @@ bool BatchSpanProcessor::force_flush(std::chrono::milliseconds timeout) {
   const std::uint64_t ticket = ++s.flush_requested;
   s.wake_worker.notify_one();
   return util::wait_at_most(s.progress, lock, timeout,
-                                [&] { return s.flush_done >= ticket || s.worker_exited; });
+                            [&] { return s.flush_done >= ticket || s.worker_exited; });
 }
 
 namespace {

@@ -60,7 +60,8 @@ TEST(CliUsage, BadFlagsAreUsageErrors) {
   EXPECT_EQ(run_cli({"server", "-c", "0"}).code, cli::kExitUsage);
   // Seconds must be finite and at most a year (NaN passes CLI11's own range checks; a huge
   // timeout overflowed the conversion to milliseconds).
-  for (const char* flag : {"-t", "--poll-interval", "--heartbeat-interval", "--orphan-check-interval"}) {
+  for (const char* flag :
+       {"-t", "--poll-interval", "--heartbeat-interval", "--orphan-check-interval"}) {
     for (const char* value : {"nan", "inf", "1e300", "31536001", "-1"}) {
       auto r = run_cli({"server", flag, value});
       EXPECT_EQ(r.code, cli::kExitUsage) << flag << " " << value;

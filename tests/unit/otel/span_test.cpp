@@ -489,12 +489,14 @@ TEST(GlobalProviderDeathTest, StaticDestructorsUseTheGlobalsAfterThreadLocalsAre
             span->end();
             set_tracer_provider(previous);
             set_global_propagator(make_propagator("tracecontext"));
-            if (tracer_provider() == previous && global_propagator()) std::fprintf(stderr, "restored\n");
+            if (tracer_provider() == previous && global_propagator())
+              std::fprintf(stderr, "restored\n");
           }
         };
         static Restorer restorer;
+        auto exporter = std::make_shared<StderrExporter>();
         set_tracer_provider(std::make_shared<sdk::TracerProvider>(sdk::TracerProviderOptions{
-            .processors = {std::make_shared<sdk::SimpleSpanProcessor>(std::make_shared<StderrExporter>())}}));
+            .processors = {std::make_shared<sdk::SimpleSpanProcessor>(exporter)}}));
         (void)get_tracer("exit");  // this thread's copies of the globals exist, then are destroyed
         (void)global_propagator();
         std::exit(0);
