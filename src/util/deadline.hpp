@@ -27,6 +27,13 @@ SteadyTime deadline_after(std::chrono::duration<Rep, Period> timeout,
   return now + std::chrono::duration_cast<SteadyTime::duration>(timeout);
 }
 
+// Whole milliseconds left until `deadline`, never negative (0 once it has passed).
+inline std::chrono::milliseconds time_left(SteadyTime deadline,
+                                           SteadyTime now = std::chrono::steady_clock::now()) {
+  if (deadline <= now) return std::chrono::milliseconds::zero();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
+}
+
 // cv.wait_for(lock, timeout, pred) for any timeout, "forever" included.
 template <class Lock, class Predicate>
 bool wait_at_most(std::condition_variable& cv, Lock& lock, std::chrono::milliseconds timeout,

@@ -281,7 +281,7 @@ class OtlpHttpExporter::Impl {
     const auto deadline = util::deadline_after(options_.timeout);
     std::string last_error;
     for (int retry = 0;; ++retry) {
-      auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+      const auto remaining = util::time_left(deadline);
       if (bounded && remaining.count() <= 0) {
         return fail(spans, fmt::format("timed out after {} ms ({})", options_.timeout.count(),
                                        last_error.empty() ? "no answer" : last_error));

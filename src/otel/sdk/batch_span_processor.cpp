@@ -545,9 +545,7 @@ bool BatchSpanProcessor::shutdown(std::chrono::milliseconds timeout) {
   }
   if (exited) {
     if (worker_.joinable()) worker_.join();
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    return !s.exporter || s.exporter->shutdown(std::max(left, std::chrono::milliseconds(0)));
+    return !s.exporter || s.exporter->shutdown(util::time_left(deadline));
   }
   // Out of time, the worker is still exporting (say, retrying a collector that is down): shut
   // the exporter down, which makes it give up (its contract: exports fail after shutdown), and

@@ -16,8 +16,6 @@
 namespace kiq::otel::sdk {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
 class SdkTracer final : public Tracer {
  public:
   // `scope` is an element of shared->scopes.
@@ -100,12 +98,6 @@ class SdkTracer final : public Tracer {
   const std::shared_ptr<const InstrumentationScope>& scope_;  // kept alive by *shared_ptr_
 };
 
-// Time left until `deadline`, never negative.
-std::chrono::milliseconds remaining(Clock::time_point deadline) {
-  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-  return std::max(left, std::chrono::milliseconds(0));
-}
-
 }  // namespace
 
 // Few tracers per process, looked up often (instrumentation may call get_tracer per job): a
@@ -164,7 +156,7 @@ TracerPtr TracerProvider::get_tracer(std::string_view name, std::string_view ver
 bool TracerProvider::force_flush(std::chrono::milliseconds timeout) {
   auto deadline = util::deadline_after(timeout);
   bool ok = true;
-  for (const auto& p : shared_->processors) ok = p->force_flush(remaining(deadline)) && ok;
+  for (const auto& p : shared_->processors) ok = p->force_flush(util::time_left(deadline)) && ok;
   return ok;
 }
 
@@ -172,7 +164,7 @@ bool TracerProvider::shutdown(std::chrono::milliseconds timeout) {
   if (shared_->shut_down.exchange(true)) return false;  // only the first call does the work
   auto deadline = util::deadline_after(timeout);
   bool ok = true;
-  for (const auto& p : shared_->processors) ok = p->shutdown(remaining(deadline)) && ok;
+  for (const auto& p : shared_->processors) ok = p->shutdown(util::time_left(deadline)) && ok;
   return ok;
 }
 

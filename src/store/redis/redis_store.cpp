@@ -301,7 +301,7 @@ std::vector<FetchedJob> RedisStore::fetch(std::string_view identity,
     for (;;) {
       auto jobs = to_jobs(scripts_->fetch.run(*c, args));
       if (!jobs.empty()) return jobs;
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+      const auto left = util::time_left(deadline);
       if (left.count() <= 0) return {};
       // Lua cannot block: wait on the first queue (woken at once by a push), briefly when other
       // queues must be looked at too, then fetch again. The wait takes nothing: BLMOVE from the
