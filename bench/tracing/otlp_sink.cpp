@@ -1,9 +1,9 @@
 // kiq_bench_otlp_sink: the OTLP/HTTP receiver of bench/tracing. Answers 200 (empty body) to
 // every POST, counts the spans of each ExportTraceServiceRequest with a minimal protobuf walk,
-// and keeps every 10th body; on SIGTERM or SIGINT prints "requests <n> spans <n> bytes <n>
-// unreadable <n>", writes the kept bodies to the file given as its argument (each preceded by
-// its length, 4 bytes little-endian) for decode_bodies.mjs to decode with the official
-// definitions, and exits.
+// and keeps every 10th body (up to 96 MiB of them); on SIGTERM or SIGINT prints "requests <n>
+// spans <n> bytes <n> unreadable <n>", writes the kept bodies to the file given as its argument
+// (each preceded by its length, 4 bytes little-endian) for decode_bodies.mjs to decode with the
+// official definitions, and exits.
 //
 // Why so small a receiver: it shares the machine's 2 cores with the drain it measures, so its
 // CPU is charged to kiq. A Node http server spent ~2.5 us per span and cpp-httplib ~2.2 (4 KiB
@@ -33,16 +33,20 @@
 namespace {
 
 // The kept bodies, already in the file's format (each preceded by its length, 4 bytes
-// little-endian). Reserved and touched before the first request: copying a tenth of the bytes
-// into fresh pages (a new allocation per body, its pages faulted in) was ~20% of this
-// receiver's CPU, charged to the drain it measures.
+// little-endian), in one buffer reserved and touched before the first request: copying a
+// tenth of the bytes into fresh pages (a new allocation per body, its pages faulted in) was
+// ~half of this receiver's CPU, charged to the drain it measures. When the buffer is full,
+// later bodies are counted but not kept (growing it mid-drain stalled the receiver for a
+// quarter of a second). 96 MiB is 15 traced drains' tenth (bench/run tracing's default) and
+// ~360,000 spans for the official decoder.
 class KeptBodies {
  public:
   KeptBodies() {
-    data_.resize(kReserve);  // writes every page now
-    data_.clear();           // capacity (and the touched pages) stay
+    data_.resize(kCapacity);  // writes every page now
+    data_.clear();            // the capacity (and the touched pages) stay
   }
   void add(std::string_view body) {
+    if (data_.size() + 4 + body.size() > kCapacity) return;
     const auto n = static_cast<std::uint32_t>(body.size());
     const char length[4] = {static_cast<char>(n), static_cast<char>(n >> 8),
                             static_cast<char>(n >> 16), static_cast<char>(n >> 24)};
@@ -56,9 +60,7 @@ class KeptBodies {
   }
 
  private:
-  // A tenth of bench/run tracing's 15 traced drains of 100,000 spans (~526 bytes each) is
-  // ~80 MB; beyond this the buffer grows as a string does.
-  static constexpr std::size_t kReserve = std::size_t{96} << 20;
+  static constexpr std::size_t kCapacity = std::size_t{96} << 20;
   std::string data_;
 };
 
