@@ -76,8 +76,10 @@ struct ServerOptions {
   int max_retries = 25;     // for retry: true
   double time_scale = 1.0;  // multiplies retry delays (the demo shrinks backoff)
   // Jobs per fetch call (two batches are buffered). 0 = adaptive: about 5 ms of work for the
-  // whole pool at the observed job time, between the concurrency and 250.
+  // whole pool at the observed job time, between the concurrency and 250. At most
+  // kMaxFetchBatch (the Server constructor throws std::invalid_argument above it).
   std::size_t fetch_batch = 0;
+  static constexpr std::size_t kMaxFetchBatch = 100'000;
   std::chrono::milliseconds fetch_timeout{2000};  // blocking fetch wait (Sidekiq: 2 s)
   ServerChain server_middleware;
   ClientChain client_middleware;  // for jobs enqueued by jobs and poller re-pushes

@@ -41,15 +41,21 @@ int execute(CLI::App& app, const std::vector<std::string>& args, Env& env, Dispa
   try {
     return dispatch.runner();
   } catch (const UsageError& e) {
-    fmt::print(env.err, "kiq: error: {}\n", e.what());
+    fmt::print(env.err, "kiq: error: {}\n", without_kiq_prefix(e.what()));
     return kExitUsage;
   } catch (const std::exception& e) {
-    fmt::print(env.err, "kiq: error: {}\n", e.what());
+    fmt::print(env.err, "kiq: error: {}\n", without_kiq_prefix(e.what()));
     return kExitFailure;
   }
 }
 
 }  // namespace
+
+std::string_view without_kiq_prefix(std::string_view message) {
+  constexpr std::string_view kPrefix = "kiq: ";
+  if (message.substr(0, kPrefix.size()) == kPrefix) message.remove_prefix(kPrefix.size());
+  return message;
+}
 
 CLI::Validator seconds_in(double min, double max) {
   return CLI::Validator(

@@ -49,7 +49,7 @@ ServerOptions to_options(const ServerFlags& f) {
       try {
         o.queues.push_back(QueueWeight::parse(q));
       } catch (const std::invalid_argument& e) {
-        throw UsageError(fmt::format("--queue '{}': {}", q, e.what()));
+        throw UsageError(fmt::format("--queue: {}", without_kiq_prefix(e.what())));
       }
     }
   }
@@ -155,7 +155,9 @@ void install_server(CLI::App& app, Env& env, Dispatch& dispatch) {
   cmd->add_option("--orphan-check-interval", flags->orphan_check_interval_s,
                   "Seconds between looks for dead processes' in-progress jobs")
       ->capture_default_str()->check(seconds_in(kMinIntervalSeconds, kMaxDurationSeconds));
-  cmd->add_option("--fetch-batch", flags->fetch_batch, "Jobs per fetch (default: automatic)");
+  // Unchecked, "-1" became SIZE_MAX (CLI11 wraps negative text for unsigned options).
+  cmd->add_option("--fetch-batch", flags->fetch_batch, "Jobs per fetch (default 0: automatic)")
+      ->check(CLI::Range(std::size_t{0}, ServerOptions::kMaxFetchBatch));
   auto* verbose = cmd->add_flag("-v,--verbose", flags->verbose, "Debug logging");
   cmd->add_flag("--quiet", flags->quiet, "No per-job start/done log lines")->excludes(verbose);
   cmd->callback([flags, &env, &dispatch] {

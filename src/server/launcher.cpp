@@ -158,6 +158,10 @@ class Server::Impl {
     if (o.concurrency < 1) throw std::invalid_argument("kiq: concurrency must be at least 1");
     if (o.timeout.count() < 0) throw std::invalid_argument("kiq: timeout must not be negative");
     if (o.time_scale < 0) throw std::invalid_argument("kiq: time_scale must not be negative");
+    if (o.fetch_batch > ServerOptions::kMaxFetchBatch) {
+      throw std::invalid_argument(
+          fmt::format("kiq: fetch_batch must be at most {}", ServerOptions::kMaxFetchBatch));
+    }
     return o;
   }
   static std::shared_ptr<Store> checked(std::shared_ptr<Store> store) {

@@ -58,6 +58,11 @@ TEST(CliUsage, BadFlagsAreUsageErrors) {
   EXPECT_EQ(run_cli({"enqueue", "NoopJob", "[]", "--count", "0"}).code, cli::kExitUsage);
   EXPECT_EQ(run_cli({"enqueue", "NoopJob"}).code, cli::kExitUsage);
   EXPECT_EQ(run_cli({"server", "-c", "0"}).code, cli::kExitUsage);
+  for (const char* value : {"-1", "100001", "99999999999999999999"}) {
+    auto r = run_cli({"server", "--fetch-batch", value});
+    EXPECT_EQ(r.code, cli::kExitUsage) << value;
+    EXPECT_NE(r.err.find("--fetch-batch"), std::string::npos) << r.err;
+  }
   // Seconds must be finite and at most a year (NaN passes CLI11's own range checks; a huge
   // timeout overflowed the conversion to milliseconds).
   for (const char* flag :
@@ -72,7 +77,10 @@ TEST(CliUsage, BadFlagsAreUsageErrors) {
   EXPECT_EQ(run_cli({"server", "--heartbeat-interval", "0.0001"}).code, cli::kExitUsage);  // 0 ms
   EXPECT_EQ(run_cli({"enqueue", "NoopJob", "[]", "--in", "nan"}).code, cli::kExitUsage);
   EXPECT_EQ(run_cli({"enqueue", "NoopJob", "[]", "--at", "nan"}).code, cli::kExitUsage);
-  EXPECT_EQ(run_cli({"server", "-q", "critical,x"}).code, cli::kExitUsage);
+  auto queue = run_cli({"server", "-q", "critical,x"});
+  EXPECT_EQ(queue.code, cli::kExitUsage);
+  // One "kiq:" (the library's messages start with one too).
+  EXPECT_EQ(queue.err.rfind("kiq: error: --queue: queue 'critical,x': ", 0), 0u) << queue.err;
   EXPECT_EQ(run_cli({"retries", "retry"}).code, cli::kExitUsage);  // neither JID nor --all
   EXPECT_EQ(run_cli({"retries"}).code, cli::kExitUsage);
   EXPECT_EQ(run_cli({"stats", "--redis", "http://localhost"}).code, cli::kExitUsage);

@@ -550,6 +550,11 @@ TEST_F(ServerTest, InvalidOptionsAreRejected) {
   options.queues = {{"", 1}};
   EXPECT_THROW(Server(options, registry, store), std::invalid_argument);
   EXPECT_THROW(Server(fast_options(), registry, nullptr), std::invalid_argument);
+  options = fast_options();
+  options.fetch_batch = ServerOptions::kMaxFetchBatch + 1;
+  EXPECT_THROW(Server(options, registry, store), std::invalid_argument);
+  options.fetch_batch = ServerOptions::kMaxFetchBatch;
+  EXPECT_NO_THROW(Server(options, registry, store));
 }
 
 TEST_F(ServerTest, RunBlocksUntilRequestStop) {
