@@ -32,13 +32,13 @@ std::shared_ptr<Store> open_shared_store(Env& env, const std::string& redis_flag
 // checks let NaN through (each comparison with it is false), and durations beyond the clocks'
 // range overflow the deadlines built from them.
 CLI::Validator seconds_in(double min, double max = HUGE_VAL);
+inline constexpr double kMaxDurationSeconds = 365.0 * 24 * 3600;  // a year: any real interval
+// The shortest positive interval: what milliseconds can hold (less would become 0, a busy loop).
+inline constexpr double kMinIntervalSeconds = 0.001;
 
 // `message` without the "kiq: " the library's exceptions start with (the CLI prints its own
 // "kiq: error: " in front).
 std::string_view without_kiq_prefix(std::string_view message);
-inline constexpr double kMaxDurationSeconds = 365.0 * 24 * 3600;  // a year: any real interval
-// The shortest positive interval: what milliseconds can hold (less would become 0, a busy loop).
-inline constexpr double kMinIntervalSeconds = 0.001;
 
 // "2026-11-25 09:30:00 UTC" for an epoch-seconds value.
 std::string format_time(double epoch);

@@ -178,13 +178,14 @@ namespace {
 std::shared_ptr<spdlog::logger> pick_logger(const ServerOptions& o) {
   return o.logger ? o.logger : spdlog::default_logger();
 }
-// Fetch batch bounds: the concurrency up to kMaxFetchBatch, adapted to the job time (see
-// JobBuffer), unless ServerOptions::fetch_batch fixes it.
-constexpr std::size_t kMaxFetchBatch = 250;  // 500 cost ~0.7 MB more peak RSS, no measurable speed
+// Fetch batch bounds: the concurrency up to kMaxAdaptiveFetchBatch, adapted to the job time
+// (see JobBuffer), unless ServerOptions::fetch_batch fixes it.
+// 500 cost ~0.7 MB more peak RSS, no measurable speed.
+constexpr std::size_t kMaxAdaptiveFetchBatch = 250;
 JobBuffer make_buffer(const ServerOptions& o) {
   const auto workers = static_cast<std::size_t>(std::max(1, o.concurrency));
   if (o.fetch_batch > 0) return JobBuffer(o.fetch_batch, o.fetch_batch, workers);
-  return JobBuffer(workers, std::max(workers, kMaxFetchBatch), workers);
+  return JobBuffer(workers, std::max(workers, kMaxAdaptiveFetchBatch), workers);
 }
 std::vector<std::unique_ptr<WorkerSlot>> make_slots(const ServerOptions& o) {
   std::vector<std::unique_ptr<WorkerSlot>> slots;
