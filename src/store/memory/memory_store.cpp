@@ -221,8 +221,7 @@ class MemoryStore::Impl : public KeyValue {
     KvEntry* e = entry(key);
     if (!e) return -2;
     if (!e->expires) return -1;
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*e->expires - Clock::now());
-    return (left.count() + 500) / 1000;  // Redis rounds to the nearest second
+    return (util::time_left(*e->expires).count() + 500) / 1000;  // Redis rounds to the second
   }
   std::int64_t incr(std::string_view key, std::int64_t by) override {
     std::lock_guard lock(mu);
